@@ -1,0 +1,34 @@
+"""The service's lifecycle, one session each: `nox -l` lists them, a bare `nox` runs lint and tests."""
+
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def install_project(session: nox.Session, *groups: str) -> None:
+    """Install the service (editable) and the named dependency groups; `-R` skips this."""
+    requirements = [
+        req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)
+    ]
+    session.install("-e", ".", *requirements)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run every pre-commit hook on all files: ruff, formatting, strict mypy, YAML/TOML checks."""
+    install_project(session, "lint", "test")
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run pytest against a real PostgreSQL: DATABASE_URL's server, or an embedded one."""
+    install_project(session, "test")
+    session.run("pytest", *session.posargs)

@@ -1,0 +1,73 @@
+"""HTTP routes for items: parse the request, call the service, shape the response."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from ..dependencies import Connection
+from ..errors import problem_responses
+from . import service
+from .domain import ItemStatus
+from .schemas import ItemIn, ItemRead
+
+MAX_PAGE_SIZE = 200
+
+# Every status a route can answer is documented: Schemathesis holds the API to it.
+_BODY_ERRORS = problem_responses(400, 413, 422, 503)
+_ID_ERRORS = problem_responses(404, 422, 503)
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get("", summary="List items", responses=problem_responses(422, 503))
+async def list_items(
+    conn: Connection,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    status: ItemStatus | None = None,
+) -> list[ItemRead]:
+    """Items oldest first; page with `limit`/`offset`, optionally only those with one `status`."""
+    return await service.list_items(conn, limit=limit, offset=offset, status=status)
+
+
+@router.post(
+    "",
+    summary="Create an item",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **_BODY_ERRORS,
+        201: {
+            "headers": {
+                "Location": {"description": "URL of the new item", "schema": {"type": "string"}}
+            }
+        },
+    },
+)
+async def create_item(
+    conn: Connection, data: ItemIn, request: Request, response: Response
+) -> ItemRead:
+    item = await service.create_item(conn, data)
+    # A relative reference (RFC 9110 allows it) stays right behind proxies that rewrite the host.
+    response.headers["Location"] = request.app.url_path_for("get_item", item_id=str(item.id))
+    return item
+
+
+@router.get("/{item_id}", summary="Get an item", responses=_ID_ERRORS)
+async def get_item(conn: Connection, item_id: uuid.UUID) -> ItemRead:
+    return await service.get_item(conn, item_id)
+
+
+@router.put("/{item_id}", summary="Replace an item", responses={**_ID_ERRORS, **_BODY_ERRORS})
+async def replace_item(conn: Connection, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
+    return await service.replace_item(conn, item_id, data)
+
+
+@router.delete(
+    "/{item_id}",
+    summary="Delete an item",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_ID_ERRORS,
+)
+async def delete_item(conn: Connection, item_id: uuid.UUID) -> None:
+    await service.delete_item(conn, item_id)

@@ -1,0 +1,49 @@
+"""Liveness and readiness, including a real database outage and recovery without a restart."""
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from httpx import AsyncClient
+
+from .postgres import EmbeddedPostgres
+
+
+async def test_live(client: AsyncClient) -> None:
+    response = await client.get("/health/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_when_the_database_answers(client: AsyncClient) -> None:
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_follows_the_database_down_and_back_up(
+    make_client: Callable[..., AbstractAsyncContextManager[AsyncClient]],
+    stoppable_database: EmbeddedPostgres,
+) -> None:
+    async with make_client(database_url=stoppable_database.url) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+        created = (await client.post("/items", json={"title": "survives"})).json()
+
+        stoppable_database.stop()
+        down = await client.get("/health/ready")
+        items_while_down = await client.get("/items")
+        live_while_down = await client.get("/health/live")
+
+        stoppable_database.start()
+        # No restart of the app: the pool drops the dead connections and reconnects by itself.
+        up = await client.get("/health/ready")
+        items_after = await client.get("/items")
+
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/problem+json"
+    assert items_while_down.status_code == 503
+    assert items_while_down.headers["retry-after"] == "1"
+    assert live_while_down.status_code == 200
+    assert up.status_code == 200
+    assert items_after.json() == [created]

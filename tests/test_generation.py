@@ -1,0 +1,146 @@
+"""Render the template over every supported answer combination and hold each render to the bar a
+new service must meet: every file rendered, and the service's own lint and tests passing."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[1]
+
+SUPPORTED_COMBINATIONS = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"with_ui": False, "with_opensearch": False}, id="backend-only"),
+    pytest.param(
+        {"project_name": "Acme Orders", "with_opensearch": False}, id="custom-name-ui-only"
+    ),
+]
+
+# Jinja left in a rendered file means an answer never reached it. `${{ ... }}` is GitHub Actions'
+# own syntax and is meant to stay.
+UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}")
+
+
+def render(destination: Path, **answers: str | bool) -> Path:
+    copier.run_copy(
+        str(ROOT),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=True,  # the template's task: `git init` of the new service
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return destination
+
+
+@pytest.fixture(scope="module", params=SUPPORTED_COMBINATIONS)
+def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers: dict[str, str | bool] = request.param
+    return render(tmp_path_factory.mktemp("service"), **answers)
+
+
+def answers_of(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def test_every_file_is_rendered(rendered: Path) -> None:
+    files = [path for path in rendered.rglob("*") if path.is_file() and ".git" not in path.parts]
+
+    assert not [path for path in files if path.suffix == ".jinja"]
+    leftovers = [path for path in files if UNRENDERED.search(path.read_text(errors="replace"))]
+    assert leftovers == []
+
+
+def test_answers_are_recorded_for_copier_update(rendered: Path) -> None:
+    answers = answers_of(rendered)
+
+    assert answers["_src_path"] == str(ROOT)
+    assert {"project_name", "project_slug", "package_name", "with_ui", "with_opensearch"} <= set(
+        answers
+    )
+
+
+def test_the_new_service_is_a_git_repository_with_its_files_staged(rendered: Path) -> None:
+    staged = subprocess.run(
+        ["git", "ls-files"], cwd=rendered, capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    assert "pyproject.toml" in staged
+    assert ".copier-answers.yml" in staged
+
+
+def test_the_service_passes_its_own_lint_and_tests(rendered: Path) -> None:
+    # The render's own nox, with a clean environment: nothing of this session's venv leaks in.
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    result = subprocess.run(
+        ["nox", "-s", "lint", "tests"],
+        cwd=rendered,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-10_000:] + result.stderr[-10_000:]
+
+
+@pytest.mark.parametrize("python_version", ["3.12", "3.13"])
+def test_newer_python_targets_pass_ruff(tmp_path: Path, python_version: str) -> None:
+    # Only the minimum Python runs the full gate here; ruff, aimed at each newer target version,
+    # catches the syntax its rules would have the code modernise.
+    project = render(tmp_path / "svc", python_version=python_version)
+
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_derived_names_follow_the_project_name(tmp_path: Path) -> None:
+    project = render(tmp_path / "svc", project_name="Acme Orders")
+
+    answers = answers_of(project)
+    assert answers["project_slug"] == "acme-orders"
+    assert answers["package_name"] == "acme_orders"
+    assert (project / "src" / "acme_orders" / "main.py").is_file()
+    assert 'name = "acme-orders"' in (project / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        pytest.param(
+            {"project_slug": "Bad Slug"}, "not a valid distribution name", id="slug-with-space"
+        ),
+        pytest.param(
+            {"project_slug": "items--service"},
+            "not a valid distribution name",
+            id="slug-double-dash",
+        ),
+        pytest.param(
+            {"package_name": "1items"}, "not a valid import name", id="package-starts-with-digit"
+        ),
+        pytest.param(
+            {"package_name": "items-service"}, "not a valid import name", id="package-with-dash"
+        ),
+        pytest.param(
+            {"package_name": "fastapi"}, "would shadow a module", id="package-shadows-dependency"
+        ),
+        pytest.param({"author_email": "nobody"}, "does not look like an email", id="bad-email"),
+        pytest.param({"project_name": "  "}, "must not be empty", id="blank-name"),
+    ],
+)
+def test_invalid_answers_are_refused_with_a_clear_message(
+    tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    destination = tmp_path / "svc"
+
+    with pytest.raises(ValueError, match=message):
+        render(destination, **answers)
+    assert not destination.exists() or not any(destination.iterdir())
