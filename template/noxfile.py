@@ -32,3 +32,24 @@ def tests(session: nox.Session) -> None:
     """Run pytest against a real PostgreSQL: DATABASE_URL's server, or an embedded one."""
     install_project(session, "test")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(default=False)
+def up(session: nox.Session) -> None:
+    """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "up", *session.posargs)
+
+
+@nox.session(default=False)
+def down(session: nox.Session) -> None:
+    """Stop everything `up` started; `nox -s down -- --wipe` also deletes the data."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "down", *session.posargs)
+
+
+@nox.session(default=False)
+def logs(session: nox.Session) -> None:
+    """Show and follow the stack's logs (`-- --no-follow` to print and exit, `-- backend` for one)."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "logs", *session.posargs)

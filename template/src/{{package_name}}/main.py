@@ -13,6 +13,7 @@ from .errors import install_error_handlers, use_problem_media_type
 from .health import router as health_router
 from .items.router import router as items_router
 from .limits import BodySizeLimitMiddleware
+from .observability.request_id import RequestIdMiddleware
 from .settings import Settings
 
 
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title=PROJECT_NAME, lifespan=lifespan)
     app.state.settings = settings
-    # The last middleware added runs first: CORS wraps everything, so even a 413 carries its headers.
+    # The last middleware added runs first: every response, a 413 or a CORS preflight included,
+    # carries the request id and the CORS headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(
         CORSMiddleware,
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
         expose_headers=["Location", "X-Request-ID"],
     )
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(items_router)

@@ -1,0 +1,1 @@
+"""How the service tells what it is doing: request ids (more in later modules)."""

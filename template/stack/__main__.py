@@ -1,0 +1,103 @@
+"""`python -m stack up|down|logs|status` — what `nox -s up`, `down` and `logs` run."""
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from . import compose, native
+from .environment import ensure_env_file, load_env
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "compose", "native"],
+        default=os.environ.get("STACK_MODE", "auto"),
+        help="compose when a Docker engine answers (auto, the default), or force one (env STACK_MODE)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start the stack; returns once every service is healthy")
+    down = commands.add_parser("down", help="stop everything `up` started")
+    down.add_argument("--wipe", action="store_true", help="also delete the stack's data")
+    logs = commands.add_parser("logs", help="show (and follow) the services' logs")
+    logs.add_argument("services", nargs="*", help="only these services")
+    logs.add_argument("--no-follow", action="store_true", help="print and exit")
+    commands.add_parser("status", help="print each service's URL and state")
+    args = parser.parse_args(argv)
+
+    if ensure_env_file():
+        print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
+    mode = args.mode
+    if mode == "auto":
+        mode = "compose" if compose.engine_answers() else "native"
+    if mode == "compose":
+        return _compose(args)
+    return _native(args)
+
+
+def _compose(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        return compose.compose("up", "--detach", "--wait", "--build")
+    if args.command == "down":
+        return compose.compose("down", "--remove-orphans", *(["--volumes"] if args.wipe else []))
+    if args.command == "logs":
+        return compose.compose("logs", *([] if args.no_follow else ["--follow"]), *args.services)
+    return compose.compose("ps")
+
+
+def _native(args: argparse.Namespace) -> int:
+    env = load_env()
+    if args.command == "up":
+        try:
+            rows = native.up(env)
+        except native.StackError as error:
+            print(f"up failed: {error}", file=sys.stderr)
+            return 1
+        _print_table(rows)
+        return 0
+    if args.command == "down":
+        stopped = native.down(wipe=args.wipe)
+        print(f"Stopped: {', '.join(stopped)}." if stopped else "Nothing was running.")
+        if args.wipe:
+            print("Deleted the stack's data.")
+        return 0
+    if args.command == "logs":
+        return _logs(args.services, follow=not args.no_follow)
+    _print_table(native.status(env))
+    return 0
+
+
+def _print_table(rows: Sequence[native.Status]) -> None:
+    header = native.Status("SERVICE", "URL", "STATE")
+    widths = [max(len(getattr(row, f)) for row in (header, *rows)) for f in ("service", "url")]
+    for row in (header, *rows):
+        print(f"{row.service:<{widths[0]}}  {row.url:<{widths[1]}}  {row.state}")
+
+
+def _logs(services: Sequence[str], *, follow: bool) -> int:
+    files = {
+        name: path for name, path in native.log_files().items() if not services or name in services
+    }
+    if not files:
+        print("No logs yet: run `nox -s up` first.", file=sys.stderr)
+        return 1
+    handles = {name: path.open(errors="replace") for name, path in files.items()}
+    for name, handle in handles.items():
+        for line in handle.read().splitlines()[-50:]:
+            print(f"{name:<10} | {line}")
+    try:
+        while follow:
+            for name, handle in handles.items():
+                for line in handle.readlines():
+                    print(f"{name:<10} | {line.rstrip()}", flush=True)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Native mode: the stack as local processes on loopback, recorded in `.stack/state.json`."""
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .database import start_embedded, stop_embedded
+from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
+from .services import (
+    BACKEND,
+    PROJECT_ROOT,
+    PROMETHEUS,
+    STATE_DIR,
+    Env,
+    Service,
+    native_services,
+    venv_bin,
+)
+
+STATE_FILE = STATE_DIR / "state.json"
+LOG_DIR = STATE_DIR / "logs"
+POSTGRES_DATA = STATE_DIR / "postgres"
+POSTGRES = "postgres"
+
+
+class StackError(Exception):
+    """The stack could not be brought up; whatever this attempt started has been stopped."""
+
+
+@dataclass(frozen=True)
+class Status:
+    service: str
+    url: str
+    state: str
+
+
+def up(env: Env) -> list[Status]:
+    """Start whatever is not running and healthy yet; never leave half a stack behind."""
+    STATE_DIR.mkdir(exist_ok=True)
+    state = _load_state()
+    started: list[str] = []
+    try:
+        database_url = _ensure_database(env, state, started)
+        _migrate(env, database_url)
+        service_env = {**env, "DATABASE_URL": database_url, "API_HOST": "127.0.0.1"}
+        services = native_services()
+        if PROMETHEUS in services:
+            _write_prometheus_config(env)
+        for service in services:
+            _ensure_running(service, service_env, state, started)
+    except (StackError, OSError, RuntimeError) as error:
+        for name in reversed(started):
+            _stop(name, state.pop(name))
+        _save_state(state)
+        if isinstance(error, StackError):
+            raise
+        raise StackError(str(error)) from error
+    _save_state(state)
+    return status(env)
+
+
+def down(*, wipe: bool = False) -> list[str]:
+    """Stop every recorded process (services first, the database last); names of those stopped."""
+    state = _load_state()
+    stopped = []
+    for name in sorted(state, key=lambda name: name == POSTGRES):
+        _stop(name, state[name])
+        stopped.append(name)
+    STATE_FILE.unlink(missing_ok=True)
+    if wipe:
+        for path in (POSTGRES_DATA, STATE_DIR / "prometheus", LOG_DIR):
+            shutil.rmtree(path, ignore_errors=True)
+    return stopped
+
+
+def status(env: Env) -> list[Status]:
+    state = _load_state()
+    rows = []
+    if POSTGRES in state:
+        running = state[POSTGRES].is_running()
+        rows.append(
+            Status(POSTGRES, f"socket in {POSTGRES_DATA}", "running" if running else "stopped")
+        )
+    for service in native_services():
+        recorded = state.get(service.name)
+        if recorded is None or not recorded.is_running():
+            health = "stopped"
+        else:
+            health = "healthy" if is_healthy(service.url(env, service.health_path)) else "unhealthy"
+        rows.append(Status(service.name, service.url(env, service.browse_path), health))
+    return rows
+
+
+def log_files() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(LOG_DIR.glob("*.log"))}
+
+
+def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -> str:
+    if external := env.get("DATABASE_URL"):
+        return external
+    already = state.get(POSTGRES)
+    url, recorded = start_embedded(POSTGRES_DATA, env.get("POSTGRES_DB") or "app")
+    if already is None or already != recorded:
+        state[POSTGRES] = recorded
+        started.append(POSTGRES)
+    return url
+
+
+def _migrate(env: Env, database_url: str) -> None:
+    result = subprocess.run(  # noqa: S603 - fixed command
+        [venv_bin("alembic"), "upgrade", "head"],
+        env={**env, "DATABASE_URL": database_url},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        msg = f"migrations failed:\n{result.stderr[-2000:]}"
+        raise StackError(msg)
+
+
+def _ensure_running(
+    service: Service, env: Env, state: dict[str, Recorded], started: list[str]
+) -> None:
+    health_url = service.url(env, service.health_path)
+    recorded = state.get(service.name)
+    if recorded is not None and recorded.is_running():
+        if wait_healthy(health_url, recorded, timeout_s=10.0):
+            return
+        stop(recorded)  # running but sick: start it afresh
+    port = service.port(env)
+    if owner := port_owner(port):
+        msg = (
+            f"port {port} for {service.name} is taken by {owner}: "
+            f"stop it, or choose another port with {service.port_variable}= in .env"
+        )
+        raise StackError(msg)
+    log_file = LOG_DIR / f"{service.name}.log"
+    recorded = spawn(service.native_command(port, env), env, log_file, PROJECT_ROOT)
+    state[service.name] = recorded
+    started.append(service.name)
+    if not wait_healthy(health_url, recorded, service.startup_timeout_s):
+        msg = f"{service.name} did not become healthy at {health_url}; its last log lines:\n{tail(log_file)}"
+        raise StackError(msg)
+
+
+def _write_prometheus_config(env: Env) -> None:
+    config = {
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "scrape_configs": [
+            {
+                "job_name": "prometheus",
+                "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS.port(env)}"]}],
+            },
+            {
+                "job_name": "backend",
+                "static_configs": [{"targets": [f"127.0.0.1:{BACKEND.port(env)}"]}],
+            },
+        ],
+    }
+    # JSON is YAML: no YAML library needed to write it.
+    (STATE_DIR / "prometheus.yml").write_text(json.dumps(config, indent=2))
+
+
+def _stop(name: str, recorded: Recorded) -> None:
+    if name == POSTGRES:
+        stop_embedded(recorded)
+    else:
+        stop(recorded)
+
+
+def _load_state() -> dict[str, Recorded]:
+    if not STATE_FILE.exists():
+        return {}
+    raw = json.loads(STATE_FILE.read_text())
+    return {
+        name: Recorded(int(entry["pid"]), float(entry["started_at"])) for name, entry in raw.items()
+    }
+
+
+def _save_state(state: dict[str, Recorded]) -> None:
+    STATE_FILE.write_text(
+        json.dumps({name: rec.as_dict() for name, rec in state.items()}, indent=2)
+    )

@@ -1,0 +1,119 @@
+"""The Streamlit UI, run by Streamlit's AppTest against the real API (no mocked client)."""
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import httpx
+from streamlit.testing.v1 import AppTest
+
+from ..servers import free_port
+from .conftest import OpenApp
+
+
+class Shown(Protocol):
+    @property
+    def value(self) -> object: ...
+
+
+def texts(elements: Iterable[Shown]) -> str:
+    """Everything the elements show, as one string to search."""
+    return " ".join(str(element.value) for element in elements)
+
+
+def test_an_empty_list_invites_a_first_item(app: AppTest) -> None:
+    assert not app.exception
+    assert "No items here yet" in texts(app.info)
+    assert "API healthy" in texts(app.sidebar.markdown)
+
+
+def test_create_an_item(app: AppTest, api: httpx.Client) -> None:
+    app.text_input(key="create_0_title").input("Buy milk")
+    app.text_area(key="create_0_description").input("Two litres")
+    app.selectbox(key="create_0_status").select("in_progress")
+    app.button(key="create_0_submit").click().run()
+
+    assert "Created “Buy milk”." in texts(app.success)
+    assert app.text_input(key="create_1_title").value == ""  # a fresh form for the next item
+    [item] = api.get("/items").json()
+    assert (item["title"], item["description"], item["status"]) == (
+        "Buy milk",
+        "Two litres",
+        "in_progress",
+    )
+    table = app.dataframe[0].value
+    assert list(table["Title"]) == ["Buy milk"]
+    assert list(table["Status"]) == ["In progress"]
+
+
+def test_a_validation_error_is_shown_next_to_its_field(app: AppTest, api: httpx.Client) -> None:
+    app.text_area(key="create_0_description").input("Typed with care")
+    app.button(key="create_0_submit").click().run()  # no title
+
+    assert not app.exception
+    assert "String should have at least 1 character." in texts(app.error)
+    assert app.text_area(key="create_0_description").value == "Typed with care"  # nothing lost
+    assert "Request id" not in texts(app.error)  # a field error, not a failed call
+    assert api.get("/items").json() == []
+
+
+def test_edit_an_item(app: AppTest, api: httpx.Client) -> None:
+    item = api.post("/items", json={"title": "Draft", "description": "old"}).json()
+    app.run()
+
+    key = f"edit_{item['id']}"
+    app.text_input(key=f"{key}_title").input("Final")
+    app.text_area(key=f"{key}_description").input("")
+    app.selectbox(key=f"{key}_status").select("done")
+    app.button(key=f"{key}_submit").click().run()
+
+    assert "Saved “Final”." in texts(app.success)
+    saved = api.get(f"/items/{item['id']}").json()
+    assert (saved["title"], saved["description"], saved["status"]) == ("Final", None, "done")
+    assert saved["updated_at"] > item["updated_at"]
+
+
+def test_delete_asks_for_confirmation(app: AppTest, api: httpx.Client) -> None:
+    item = api.post("/items", json={"title": "Obsolete"}).json()
+    app.run()
+
+    app.button(key="delete").click().run()
+    assert "Delete “Obsolete”? This cannot be undone." in texts(app.warning)
+    app.button(key="cancel_delete").click().run()
+    assert api.get(f"/items/{item['id']}").status_code == 200
+
+    app.button(key="delete").click().run()
+    app.button(key="confirm_delete_button").click().run()
+    assert "Deleted “Obsolete”." in texts(app.success)
+    assert api.get(f"/items/{item['id']}").status_code == 404
+
+
+def test_filter_by_status_and_page(app: AppTest, api: httpx.Client) -> None:
+    for n in range(12):
+        api.post("/items", json={"title": f"task {n:02}", "status": "done" if n % 2 else "pending"})
+
+    app.selectbox(key="page_size").select(10).run()
+    assert len(app.dataframe[0].value) == 10
+    app.button(key="next_page").click().run()
+    assert list(app.dataframe[0].value["Title"]) == ["task 10", "task 11"]
+    assert app.button(key="next_page").disabled
+
+    app.selectbox(key="filter_status").select("done").run()  # back to page 1
+    titles = list(app.dataframe[0].value["Title"])
+    assert titles == [f"task {n:02}" for n in range(1, 12, 2)]
+
+
+def test_an_unreachable_api_is_reported_with_a_retry(open_app: OpenApp) -> None:
+    app = open_app(f"http://127.0.0.1:{free_port()}")
+
+    assert not app.exception
+    assert "cannot be reached" in texts(app.error)
+    assert "Request id: `" in texts(app.error)
+    assert "API unreachable" in texts(app.sidebar.markdown)
+    assert app.button(key="retry_list").label == "Retry"
+
+
+def test_a_hanging_api_times_out_with_a_message(open_app: OpenApp, silent_port: int) -> None:
+    app = open_app(f"http://127.0.0.1:{silent_port}", API_TIMEOUT_S="0.5")
+
+    assert "did not answer within 0.5 s" in texts(app.error)
+    assert app.button(key="retry_list").label == "Retry"

@@ -1,0 +1,110 @@
+"""End to end: the API and the UI as real servers, driven by headless Chromium through Playwright.
+
+Chromium comes from the system (`apt-get install chromium`, or CHROMIUM_PATH): Playwright's own
+browser download is never used.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from ..servers import BIN, free_port, serving
+from .conftest import APP
+
+PROJECT_ROOT = APP.parents[1]
+SCREENSHOT = PROJECT_ROOT / "reports" / "ui-e2e.png"
+# Quiet, offline-safe Chromium: no sandbox as root, no background calls to Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(
+            "The browser tests need Chromium: `apt-get install chromium`, or set CHROMIUM_PATH"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def ui_url(live_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    command = [
+        str(BIN / "streamlit"), "run", str(APP), "--server.address", "127.0.0.1",
+        "--server.port", str(port), "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("ui") / "streamlit.log"
+    with serving(command, {**os.environ, "API_BASE_URL": live_api}, f"{url}/_stcore/health", log):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(ui_url)
+    expect(page.get_by_role("heading", name="Items")).to_be_visible(timeout=30_000)
+    yield page
+    page.close()
+
+
+def form(page: Page, index: int) -> Locator:
+    return page.locator("[data-testid='stForm']").nth(index)
+
+
+def choose(page: Page, within: Locator, option: str) -> None:
+    within.locator("[data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Client) -> None:
+    create = form(page, 0)
+    create.get_by_label("Title").fill("Paint the fence")
+    create.get_by_label("Description").fill("White, two coats")
+    create.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("Created “Paint the fence”.")).to_be_visible()
+    expect(create.get_by_label("Title")).to_have_value("")  # ready for the next item
+    [item] = api.get("/items").json()
+    assert (item["title"], item["description"], item["status"]) == (
+        "Paint the fence",
+        "White, two coats",
+        "pending",
+    )
+
+    edit = form(page, 1)
+    edit.get_by_label("Title").fill("Paint the fence green")
+    choose(page, edit, "In progress")
+    edit.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved “Paint the fence green”.")).to_be_visible()
+    edited = api.get(f"/items/{item['id']}").json()
+    assert (edited["title"], edited["status"]) == ("Paint the fence green", "in_progress")
+
+    api.post("/items", json={"title": "Fix the gate", "status": "done"})
+    page.get_by_role("button", name="Refresh").click()
+    # The table is drawn on a canvas: the rerun is over when the last notice is gone.
+    expect(page.get_by_text("Saved “Paint the fence green”.")).to_be_hidden()
+    expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    page.get_by_role("button", name="Delete…").click()
+    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("Deleted “Paint the fence green”.")).to_be_visible()
+    assert api.get(f"/items/{item['id']}").status_code == 404
