@@ -7,36 +7,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
 
-ROOT = Path(__file__).parents[1]
-
-SUPPORTED_COMBINATIONS = [
-    pytest.param({}, id="defaults"),
-    pytest.param({"with_ui": False, "with_opensearch": False}, id="backend-only"),
-    pytest.param(
-        {"project_name": "Acme Orders", "with_opensearch": False}, id="custom-name-ui-only"
-    ),
-]
+from .rendering import ROOT, SUPPORTED_COMBINATIONS, render
 
 # Jinja left in a rendered file means an answer never reached it. `${{ ... }}` is GitHub Actions'
 # own syntax and is meant to stay.
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}")
-
-
-def render(destination: Path, **answers: str | bool) -> Path:
-    copier.run_copy(
-        str(ROOT),
-        destination,
-        data=answers,
-        defaults=True,
-        unsafe=True,  # the template's task: `git init` of the new service
-        vcs_ref="HEAD",
-        quiet=True,
-    )
-    return destination
 
 
 @pytest.fixture(scope="module", params=SUPPORTED_COMBINATIONS)

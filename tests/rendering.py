@@ -1,0 +1,29 @@
+"""Rendering the template for tests, over the answer combinations Paved supports."""
+
+from pathlib import Path
+
+import copier
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+SUPPORTED_COMBINATIONS = [
+    pytest.param({}, id="defaults"),
+    pytest.param({"with_ui": False, "with_opensearch": False}, id="backend-only"),
+    pytest.param(
+        {"project_name": "Acme Orders", "with_opensearch": False}, id="custom-name-ui-only"
+    ),
+]
+
+
+def render(destination: Path, **answers: str | bool) -> Path:
+    copier.run_copy(
+        str(ROOT),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=True,  # the template's task: `git init` of the new service
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return destination

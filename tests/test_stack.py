@@ -1,0 +1,119 @@
+"""The rendered service's local stack, run natively through its own nox sessions: up, data that
+survives down/up, recovery from a killed API, and nothing left behind by down."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .rendering import SUPPORTED_COMBINATIONS, render
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def alive(pid: int) -> bool:
+    # A zombie has ended; only its parent has yet to notice.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+class Stack:
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.ports = {name: free_port() for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT")}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}},
+            **{name: str(port) for name, port in self.ports.items()},
+            "STACK_MODE": "native",
+        }
+        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
+
+    def nox(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # After the first run, -R reuses the session's environment: no reinstall.
+        reuse = ["-R"] if (self.project / ".nox").exists() else []
+        result = subprocess.run(
+            ["nox", *reuse, "-s", *args],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result
+
+    def recorded_pids(self) -> dict[str, int]:
+        state = json.loads((self.project / ".stack" / "state.json").read_text())
+        return {name: entry["pid"] for name, entry in state.items()}
+
+
+@pytest.fixture(params=SUPPORTED_COMBINATIONS[:2])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Stack:
+    return Stack(render(tmp_path / "service", **request.param))
+
+
+def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
+    first = stack.nox("up")
+    assert first.returncode == 0, first.stdout + first.stderr
+    with_ui = (stack.project / "ui").is_dir()
+    expected = {"postgres", "backend", *(["frontend"] if with_ui else [])}
+    assert expected <= set(stack.recorded_pids())
+    assert "backend" in first.stdout
+    assert "healthy" in first.stdout
+    if with_ui:
+        assert httpx.get(f"http://127.0.0.1:{stack.ports['UI_PORT']}/_stcore/health").status_code == 200
+    assert (stack.project / ".env").stat().st_mode & 0o077 == 0  # secrets readable by the owner only
+    item = httpx.post(f"{stack.api}/items", json={"title": "survives restarts"}).json()
+
+    try:
+        again = stack.nox("up")  # harmless when everything is up
+        assert again.returncode == 0, again.stdout + again.stderr
+
+        assert stack.nox("down").returncode == 0
+        assert not listening(stack.ports["API_PORT"])
+        assert stack.nox("up").returncode == 0
+        assert httpx.get(f"{stack.api}/items/{item['id']}").json() == item
+
+        os.killpg(stack.recorded_pids()["backend"], signal.SIGKILL)
+        recovered = stack.nox("up")
+        assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+        assert httpx.get(f"{stack.api}/health/ready").status_code == 200
+    finally:
+        pids = stack.recorded_pids()
+        down = stack.nox("down", "--", "--wipe")
+
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert [name for name, pid in pids.items() if alive(pid)] == []
+    assert [port for port in stack.ports.values() if listening(port)] == []
+    assert not (stack.project / ".stack" / "postgres").exists()
+
+
+def test_up_refuses_a_taken_port_and_leaves_nothing_running(tmp_path: Path) -> None:
+    stack = Stack(render(tmp_path / "service", with_ui=False, with_opensearch=False))
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", stack.ports["API_PORT"]))
+        squatter.listen()
+
+        result = stack.nox("up")
+
+    assert result.returncode != 0
+    taken = f"port {stack.ports['API_PORT']} for backend is taken by pid {os.getpid()}"
+    assert taken in result.stdout + result.stderr
+    assert json.loads((stack.project / ".stack" / "state.json").read_text()) == {}
