@@ -78,8 +78,10 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
     assert "backend" in first.stdout
     assert "healthy" in first.stdout
     if with_ui:
-        assert httpx.get(f"http://127.0.0.1:{stack.ports['UI_PORT']}/_stcore/health").status_code == 200
-    assert (stack.project / ".env").stat().st_mode & 0o077 == 0  # secrets readable by the owner only
+        ui_health = f"http://127.0.0.1:{stack.ports['UI_PORT']}/_stcore/health"
+        assert httpx.get(ui_health).status_code == 200
+    # The generated secrets are readable by their owner only.
+    assert (stack.project / ".env").stat().st_mode & 0o077 == 0
     item = httpx.post(f"{stack.api}/items", json={"title": "survives restarts"}).json()
 
     try:
