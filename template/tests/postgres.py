@@ -1,11 +1,13 @@
 """An embedded PostgreSQL server for tests (the pgserver wheel: no system install needed)."""
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
-import pgserver
+import psutil
 from alembic.config import Config
+from pgserver.postgres_server import PostgresServer
 from sqlalchemy import make_url
 
 PROJECT_ROOT = Path(__file__).parents[1]
@@ -18,15 +20,27 @@ class EmbeddedPostgres:
         # Directly under the system temp dir: as root, pgserver runs PostgreSQL as its own user,
         # which must be able to reach the data directory.
         self.data_dir = Path(tempfile.mkdtemp(prefix="pgtest-"))
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = self._start()
         # A Unix socket in the data directory: the URL survives a restart and no TCP port is taken.
         self.url: str = self._server.get_uri()
 
-    def stop(self) -> None:
-        self._server.cleanup()
+    def _start(self) -> PostgresServer:
+        # A new handle every time: pgserver caches one per directory, which would not notice a
+        # server stopped behind its back. Starting re-checks the permissions its user needs.
+        return PostgresServer(self.data_dir, cleanup_mode=None)
 
     def start(self) -> None:
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = self._start()
+
+    def stop(self) -> None:
+        """Fast shutdown, by signal: pgserver's own stop runs pg_ctl as its system user, which
+        fails once pytest has made its temp root private again."""
+        pid = self._server.get_pid()
+        if pid is None or not psutil.pid_exists(pid):
+            return
+        postmaster = psutil.Process(pid)
+        postmaster.send_signal(signal.SIGINT)
+        postmaster.wait(timeout=30)
 
     def close(self) -> None:
         """Stop the server and delete its data."""
