@@ -19,7 +19,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="compose when a Docker engine answers (auto, the default), or force one (env STACK_MODE)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start the stack; returns once every service is healthy")
+    up = commands.add_parser("up", help="start the stack; returns once every service is healthy")
+    up.add_argument(
+        "--production",
+        action="store_true",
+        help="Compose: run the images as built, without the development override (reload, mounts)",
+    )
     down = commands.add_parser("down", help="stop everything `up` started")
     down.add_argument("--wipe", action="store_true", help="also delete the stack's data")
     logs = commands.add_parser("logs", help="show (and follow) the services' logs")
@@ -40,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _compose(args: argparse.Namespace) -> int:
     if args.command == "up":
-        return compose.compose("up", "--detach", "--wait", "--build")
+        return compose.compose(
+            "up", "--detach", "--wait", "--build", development=not args.production
+        )
     if args.command == "down":
         return compose.compose("down", "--remove-orphans", *(["--volumes"] if args.wipe else []))
     if args.command == "logs":

@@ -5,7 +5,7 @@ import subprocess
 
 from .services import PROJECT_ROOT
 
-COMPOSE_FILE = PROJECT_ROOT / "compose" / "compose.yaml"
+COMPOSE_DIR = PROJECT_ROOT / "compose"
 
 
 def engine_answers() -> bool:
@@ -24,10 +24,14 @@ def engine_answers() -> bool:
     return result.returncode == 0
 
 
-def compose(*args: str) -> int:
-    """Run `docker compose` on the project's compose file and `.env`; its exit code."""
+def compose(*args: str, development: bool = True) -> int:
+    """Run `docker compose` on the project's compose files and `.env`; its exit code.
+
+    Development adds compose.override.yaml: source bind-mounted, reloaded on change.
+    """
+    files = ["compose.yaml", *(["compose.override.yaml"] if development else [])]
     command = [
-        "docker", "compose", "--project-directory", str(PROJECT_ROOT),
-        "--file", str(COMPOSE_FILE), "--env-file", str(PROJECT_ROOT / ".env"), *args,
+        "docker", "compose", *(arg for name in files for arg in ("--file", str(COMPOSE_DIR / name))),
+        "--env-file", str(PROJECT_ROOT / ".env"), *args,
     ]  # fmt: skip
     return subprocess.run(command, check=False).returncode  # noqa: S603

@@ -5,11 +5,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from .database import start_embedded, stop_embedded
 from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
 from .services import (
-    BACKEND,
     PROJECT_ROOT,
     PROMETHEUS,
     STATE_DIR,
@@ -23,6 +25,7 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 POSTGRES_DATA = STATE_DIR / "postgres"
 POSTGRES = "postgres"
+COMPOSE_PROMETHEUS_CONFIG = PROJECT_ROOT / "compose" / "prometheus" / "prometheus.yml"
 
 
 class StackError(Exception):
@@ -47,7 +50,8 @@ def up(env: Env) -> list[Status]:
         service_env = {**env, "DATABASE_URL": database_url, "API_HOST": "127.0.0.1"}
         services = native_services()
         if PROMETHEUS in services:
-            _write_prometheus_config(env)
+            config = native_prometheus_config(env, services)
+            (STATE_DIR / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         for service in services:
             _ensure_running(service, service_env, state, started)
     except (StackError, OSError, RuntimeError) as error:
@@ -147,22 +151,21 @@ def _ensure_running(
         raise StackError(msg)
 
 
-def _write_prometheus_config(env: Env) -> None:
-    config = {
-        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
-        "scrape_configs": [
-            {
-                "job_name": "prometheus",
-                "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS.port(env)}"]}],
-            },
-            {
-                "job_name": "backend",
-                "static_configs": [{"targets": [f"127.0.0.1:{BACKEND.port(env)}"]}],
-            },
-        ],
-    }
-    # JSON is YAML: no YAML library needed to write it.
-    (STATE_DIR / "prometheus.yml").write_text(json.dumps(config, indent=2))
+def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any]:
+    """The Compose stack's Prometheus config, aimed at the native loopback ports: the jobs of
+    services that run natively stay, the others (postgres-exporter) are left out."""
+    config: dict[str, Any] = yaml.safe_load(COMPOSE_PROMETHEUS_CONFIG.read_text())
+    by_name = {service.name: service for service in services}
+    jobs = []
+    for job in config["scrape_configs"]:
+        hosts = [
+            target.split(":")[0] for group in job["static_configs"] for target in group["targets"]
+        ]
+        targets = [f"127.0.0.1:{by_name[host].port(env)}" for host in hosts if host in by_name]
+        if targets:
+            jobs.append({**job, "static_configs": [{"targets": targets}]})
+    config["scrape_configs"] = jobs
+    return config
 
 
 def _stop(name: str, recorded: Recorded) -> None:

@@ -1,0 +1,55 @@
+"""Compose and native mode run the same services on the same ports and variables: checked here
+against the one definition in stack/services.py, so the two cannot drift apart."""
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from stack.native import native_prometheus_config
+from stack.services import BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text())
+ENV_EXAMPLE = dict(
+    line.split("=", 1)
+    for line in (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    if line and not line.startswith("#")
+)
+
+
+def compose_service(service: Service) -> dict[str, Any]:
+    definition: dict[str, Any] = COMPOSE["services"][service.name]
+    return definition
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_compose_publishes_the_same_port_variable_and_default(service: Service) -> None:
+    [published] = compose_service(service)["ports"]
+    match = re.fullmatch(r"127\.0\.0\.1:\$\{(\w+):-(\d+)\}:(\d+)", published)
+
+    assert match, f"{service.name} publishes {published!r}: expected 127.0.0.1:${{VAR:-port}}:port"
+    assert match[1] == service.port_variable
+    assert int(match[2]) == service.default_port
+    assert ENV_EXAMPLE[service.port_variable] == str(service.default_port)
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_compose_checks_the_same_health_endpoint(service: Service) -> None:
+    check = " ".join(compose_service(service)["healthcheck"]["test"])
+
+    assert service.health_path in check
+
+
+def test_native_prometheus_scrapes_the_compose_jobs_on_loopback() -> None:
+    env = {"API_PORT": "18000", "PROMETHEUS_PORT": "19090"}
+
+    config = native_prometheus_config(env, [BACKEND, PROMETHEUS])
+
+    targets = {
+        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
+    }
+    assert targets == {"prometheus": ["127.0.0.1:19090"], "backend": ["127.0.0.1:18000"]}
+    compose_config = yaml.safe_load(
+        (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text()
+    )
+    assert config["global"] == compose_config["global"]
