@@ -35,9 +35,20 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def contract(session: nox.Session) -> None:
+    """Fuzz the API against its OpenAPI spec with Schemathesis (settings: schemathesis.toml)."""
+    install_project(session, "stack", "contract")
+    # The API at API_BASE when it answers, else a private instance for this run only.
+    session.run(
+        "python", "-m", "stack", "with-api", "--",
+        "schemathesis", "run", "{api}/openapi.json", *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(default=False)
 def up(session: nox.Session) -> None:
     """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
-    install_project(session, "stack")
+    install_project(session, "up")
     session.run("python", "-m", "stack", "up", *session.posargs)
 
 

@@ -2,12 +2,14 @@
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 
 from . import compose, native
 from .environment import ensure_env_file, load_env
+from .target import api_target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,8 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("services", nargs="*", help="only these services")
     logs.add_argument("--no-follow", action="store_true", help="print and exit")
     commands.add_parser("status", help="print each service's URL and state")
+    with_api = commands.add_parser(
+        "with-api",
+        help="run a command against the API at API_BASE, or a private one when none answers;"
+        " `{api}` in its arguments becomes the base URL",
+    )
+    with_api.add_argument("tool", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
 
+    if args.command == "with-api":
+        return _with_api(args.tool)
     if ensure_env_file():
         print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
     mode = args.mode
@@ -75,6 +85,17 @@ def _native(args: argparse.Namespace) -> int:
         return _logs(args.services, follow=not args.no_follow)
     _print_table(native.status(env))
     return 0
+
+
+def _with_api(tool: list[str]) -> int:
+    command = tool[1:] if tool[:1] == ["--"] else tool
+    if not command:
+        print("with-api needs a command: python -m stack with-api -- TOOL ARGS...", file=sys.stderr)
+        return 2
+    env = load_env()
+    with api_target(env) as base:
+        argv = [arg.replace("{api}", base) for arg in command]
+        return subprocess.run(argv, env={**env, "API_BASE": base}, check=False).returncode  # noqa: S603
 
 
 def _print_table(rows: Sequence[native.Status]) -> None:

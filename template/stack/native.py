@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import yaml
 
 from .database import start_embedded, stop_embedded
+from .migrations import MigrationError, migrate
 from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
 from .services import (
     PROJECT_ROOT,
@@ -18,7 +18,6 @@ from .services import (
     Env,
     Service,
     native_services,
-    venv_bin,
 )
 
 STATE_FILE = STATE_DIR / "state.json"
@@ -46,7 +45,7 @@ def up(env: Env) -> list[Status]:
     started: list[str] = []
     try:
         database_url = _ensure_database(env, state, started)
-        _migrate(env, database_url)
+        migrate(env, database_url)
         service_env = {**env, "DATABASE_URL": database_url, "API_HOST": "127.0.0.1"}
         services = native_services()
         if PROMETHEUS in services:
@@ -54,7 +53,7 @@ def up(env: Env) -> list[Status]:
             (STATE_DIR / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         for service in services:
             _ensure_running(service, service_env, state, started)
-    except (StackError, OSError, RuntimeError) as error:
+    except (StackError, MigrationError, OSError, RuntimeError) as error:
         for name in reversed(started):
             _stop(name, state.pop(name))
         _save_state(state)
@@ -110,20 +109,6 @@ def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -
         state[POSTGRES] = recorded
         started.append(POSTGRES)
     return url
-
-
-def _migrate(env: Env, database_url: str) -> None:
-    result = subprocess.run(  # noqa: S603 - fixed command
-        [venv_bin("alembic"), "upgrade", "head"],
-        env={**env, "DATABASE_URL": database_url},
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        msg = f"migrations failed:\n{result.stderr[-2000:]}"
-        raise StackError(msg)
 
 
 def _ensure_running(

@@ -88,8 +88,22 @@ async def test_malformed_json_is_400(client: AsyncClient, content: bytes) -> Non
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 0}, {"limit": 201}, {"limit": "ten"}, {"offset": -1}, {"status": "archived"}],
-    ids=["limit-zero", "limit-over-max", "limit-not-a-number", "negative-offset", "unknown-status"],
+    [
+        {"limit": 0},
+        {"limit": 201},
+        {"limit": "ten"},
+        {"offset": -1},
+        {"offset": 2**63},
+        {"status": "archived"},
+    ],
+    ids=[
+        "limit-zero",
+        "limit-over-max",
+        "limit-not-a-number",
+        "negative-offset",
+        "offset-beyond-bigint",
+        "unknown-status",
+    ],
 )
 async def test_bad_list_parameters_are_422(client: AsyncClient, params: dict[str, Any]) -> None:
     problem = assert_problem(await client.get("/items", params=params), 422)

@@ -12,6 +12,7 @@ from .domain import ItemStatus
 from .schemas import ItemIn, ItemRead
 
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 
 # Every status a route can answer is documented: Schemathesis holds the API to it.
 _BODY_ERRORS = problem_responses(400, 413, 422, 503)
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/items", tags=["items"])
 async def list_items(
     conn: Connection,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ItemStatus | None = None,
 ) -> list[ItemRead]:
     """Items oldest first; page with `limit`/`offset`, optionally only those with one `status`."""

@@ -1,0 +1,74 @@
+"""`nox -s contract` passes on the service as rendered, and fails, naming the failure, on a
+render with a bug planted in it: the gate bites."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .rendering import SUPPORTED_COMBINATIONS, render
+
+
+def run_contract(project: Path) -> subprocess.CompletedProcess[str]:
+    # API_BASE on a port nobody listens on: the session must start its own private API.
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
+    env["API_BASE"] = "http://127.0.0.1:9"
+    return subprocess.run(
+        ["nox", "-s", "contract"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def plant(project: Path, path: str, old: str, new: str) -> None:
+    file = project / path
+    source = file.read_text()
+    assert old in source, f"the code to break is gone from {path}: update this test"
+    file.write_text(source.replace(old, new))
+
+
+@pytest.mark.parametrize("answers", SUPPORTED_COMBINATIONS[:2])
+def test_the_rendered_api_passes_the_contract(tmp_path: Path, answers: dict[str, bool]) -> None:
+    project = render(tmp_path / "service", **answers)
+
+    result = run_contract(project)
+
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "No issues found" in result.stdout
+    assert (project / "reports" / "schemathesis" / "junit.xml").is_file()
+    assert (project / "reports" / "schemathesis" / "html" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "named"),
+    [
+        pytest.param(
+            "src/items_service/items/service.py",
+            "delete(Item).where(Item.id == item_id).returning(Item.id)",
+            "select(Item.id).where(Item.id == item_id)",
+            "ST301",  # use after free: the deleted item is still there
+            id="delete-that-does-not-delete",
+        ),
+        pytest.param(
+            "src/items_service/items/service.py",
+            "query.where(Item.status == status)",
+            "query.where(Item.status == status.upper())",
+            "ST101",  # server error: PostgreSQL has no status "DONE", and the API answers 500
+            id="status-filter-crashes",
+        ),
+    ],
+)
+def test_a_planted_bug_fails_the_contract_by_name(
+    tmp_path: Path, path: str, old: str, new: str, named: str
+) -> None:
+    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+    plant(project, path, old, new)
+
+    result = run_contract(project)
+
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-5000:]
+    assert named in result.stdout
