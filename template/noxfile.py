@@ -46,6 +46,13 @@ def contract(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def load(session: nox.Session) -> None:
+    """Run k6 scenarios (default: crud basic) gated on k6/slo.json; `-- --quick` for short stages."""
+    install_project(session, "stack", "load")
+    session.run("python", "-m", "stack", "load", *session.posargs)
+
+
+@nox.session(default=False)
 def up(session: nox.Session) -> None:
     """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
     install_project(session, "up")

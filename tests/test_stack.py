@@ -43,8 +43,9 @@ class Stack:
             **{k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}},
             **{name: str(port) for name, port in self.ports.items()},
             "STACK_MODE": "native",
+            "API_BASE": f"http://127.0.0.1:{self.ports['API_PORT']}",
         }
-        self.api = f"http://127.0.0.1:{self.ports['API_PORT']}"
+        self.api = self.env["API_BASE"]
 
     def nox(self, *args: str) -> subprocess.CompletedProcess[str]:
         # After the first run, -R reuses the session's environment: no reinstall.
@@ -85,6 +86,10 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
     item = httpx.post(f"{stack.api}/items", json={"title": "survives restarts"}).json()
 
     try:
+        load = stack.nox("load", "--", "--quick", "crud")  # the stack under load, gated on the SLO
+        assert load.returncode == 0, load.stdout[-5000:] + load.stderr[-5000:]
+        assert f"Using the API at {stack.api}" in load.stdout
+
         again = stack.nox("up")  # harmless when everything is up
         assert again.returncode == 0, again.stdout + again.stderr
 

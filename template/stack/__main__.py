@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import compose, native
+from . import compose, load, native
 from .environment import ensure_env_file, load_env
 from .target import api_target
 
@@ -33,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.add_argument("services", nargs="*", help="only these services")
     logs.add_argument("--no-follow", action="store_true", help="print and exit")
     commands.add_parser("status", help="print each service's URL and state")
+    load_parser = commands.add_parser("load", help="run k6 scenarios, gated on k6/slo.json")
+    load_parser.add_argument(
+        "scenarios", nargs="*", help=f"default: {' '.join(load.DEFAULT_SCENARIOS)}"
+    )
+    load_parser.add_argument("--quick", action="store_true", help="shorter stages (for CI)")
     with_api = commands.add_parser(
         "with-api",
         help="run a command against the API at API_BASE, or a private one when none answers;"
@@ -43,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "with-api":
         return _with_api(args.tool)
+    if args.command == "load":
+        env = load_env()
+        with api_target(env) as base:
+            return load.run(env, base, args.scenarios, quick=args.quick)
     if ensure_env_file():
         print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
     mode = args.mode

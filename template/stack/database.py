@@ -2,7 +2,6 @@
 lives in the git-ignored state folder (so it survives `down`/`up`)."""
 
 import signal
-import warnings
 from pathlib import Path
 
 import pgserver
@@ -10,10 +9,6 @@ import psycopg
 from psycopg import sql
 
 from .processes import Recorded, stop
-
-# pgserver asks platformdirs for a runtime directory it does not need here; without
-# XDG_RUNTIME_DIR (CI, containers, root shells) that is only noise on every `up`.
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 def start_embedded(data_dir: Path, database: str) -> tuple[str, Recorded]:

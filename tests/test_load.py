@@ -1,0 +1,54 @@
+"""`nox -s load` holds the service to k6/slo.json: it passes on the service as rendered and fails,
+saying so, when an objective cannot be met."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from .rendering import render
+
+
+def run_load(project: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
+    # Nothing answers on these ports: a private API for the run, and no result streaming.
+    env |= {"API_BASE": "http://127.0.0.1:9", "PROMETHEUS_PORT": "9"}
+    return subprocess.run(
+        ["nox", "-s", "load", "--", "--quick", "crud"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_load_passes_and_reports_each_objective(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+
+    result = run_load(project)
+
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "Every objective held." in result.stdout
+    report = json.loads((project / "reports" / "k6-crud.json").read_text())
+    operations = {"create", "get", "update", "delete", "list"}
+    assert {f"http_req_duration{{name:{op}}}" for op in operations} <= set(report["metrics"])
+    for operation in operations:
+        assert f"{operation} " in result.stdout  # a row of the table
+
+
+def test_an_impossible_objective_fails_the_session(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+    slo_file = project / "k6" / "slo.json"
+    slo = json.loads(slo_file.read_text())
+    slo["operations"]["create"]["p95_ms"] = 0.001
+    slo_file.write_text(json.dumps(slo))
+
+    result = run_load(project)
+
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "SLO breached in: crud" in result.stdout
+    assert any(
+        line.split()[:2] == ["create", "p(95)<0.001"] and line.split()[-1] == "FAIL"
+        for line in result.stdout.splitlines()
+    )
