@@ -1,13 +1,13 @@
 """UI fixtures: the Streamlit app driven against a real API server on the test database."""
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from ..servers import black_hole
 
 APP = Path(__file__).parents[2] / "ui" / "app.py"
 
@@ -43,24 +43,5 @@ def app(live_api: str, api: httpx.Client, open_app: OpenApp) -> AppTest:
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that accepts connections and never answers: an API that hangs."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        accepted: list[socket.socket] = []
-        stop = threading.Event()
-
-        def accept() -> None:
-            server.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    accepted.append(server.accept()[0])
-                except TimeoutError:
-                    continue
-
-        thread = threading.Thread(target=accept, daemon=True)
-        thread.start()
-        yield server.getsockname()[1]
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
+    with black_hole() as port:
+        yield port

@@ -1,1 +1,1 @@
-"""How the service tells what it is doing: request ids (more in later modules)."""
+"""What the service tells about itself: request ids, metrics, JSON logs (and their shipping)."""

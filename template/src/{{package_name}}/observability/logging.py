@@ -1,0 +1,109 @@
+"""Logs as JSON on stdout, one object per line: the service's own records, the access log and
+uvicorn's and SQLAlchemy's, all in the same shape. On a terminal in development, readable text.
+"""
+
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ..settings import Settings
+from .middleware import request_id
+
+# What every LogRecord carries by itself; anything else on a record came in through `extra=`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_OURS = "_observability_handler"  # marks the handlers this module installed
+
+
+def log_document(record: logging.LogRecord, service: str) -> dict[str, Any]:
+    """A record as a flat JSON-ready document: the fields of the seed contract, then extras."""
+    document: dict[str, Any] = {
+        "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+        "level": record.levelname,
+        "logger": record.name,
+        "message": record.getMessage(),
+        "service": service,
+        "request_id": getattr(record, "request_id", None),
+    }
+    for key, value in vars(record).items():
+        if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+            document[key] = value
+    if record.exc_info:
+        document["exception"] = logging.Formatter().formatException(record.exc_info)
+    return document
+
+
+class StdoutHandler(logging.Handler):
+    """One line per record on whatever sys.stdout is at the time (test runners swap it), flushed
+    at once so `nox -s logs` and container runtimes see it without delay."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+            sys.stdout.flush()
+        except Exception:
+            self.handleError(record)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the request it belongs to, on the thread that logged it (a
+    formatter or a shipper running later would no longer see the request's context)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        return orjson.dumps(log_document(record, self.service), default=str).decode()
+
+
+class ConsoleFormatter(logging.Formatter):
+    """For people: time, level, logger, message, and the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        duration = getattr(record, "duration_ms", None)
+        if duration is not None:
+            line += f" ({duration:.1f} ms)"
+        rid = getattr(record, "request_id", None)
+        return f"{line} [{rid}]" if rid else line
+
+
+def configure_logging(settings: Settings, extra_handlers: Sequence[logging.Handler] = ()) -> None:
+    """Route every record through the root logger to stdout (and `extra_handlers`).
+
+    Idempotent: handlers installed by an earlier call are replaced; others (pytest's) are kept.
+    """
+    console = StdoutHandler()
+    readable = settings.environment == "development" and sys.stdout.isatty()
+    console.setFormatter(ConsoleFormatter() if readable else JsonFormatter(settings.service_name))
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(handler)
+    for handler in (console, *extra_handlers):
+        setattr(handler, _OURS, True)
+        handler.addFilter(RequestIdFilter())
+        root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # uvicorn configures its loggers before the app exists: send them through the root instead.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    # The access log of ObservabilityMiddleware replaces uvicorn's, with more fields.
+    logging.getLogger("uvicorn.access").disabled = True
+    # SQL statements only when asked for: they are many, and may carry data.
+    logging.getLogger("sqlalchemy.engine").setLevel(settings.sql_log_level)

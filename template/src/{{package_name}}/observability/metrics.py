@@ -1,0 +1,54 @@
+"""Prometheus metrics of the HTTP API (the RED method: rate, errors, duration).
+
+Correct with several worker processes: when PROMETHEUS_MULTIPROC_DIR is set (the launcher in
+`serve.py` sets and wipes it), every process writes its samples there and /metrics adds them up.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+# Every latency objective in k6/slo.json (0.25 s and 0.5 s) is a bucket boundary, so Prometheus
+# counts exactly the requests that met it instead of interpolating.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Labels are bounded: the route *template* (/items/{item_id}), never the raw path.
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered", ["method", "route", "status_code"]
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+# The route is known only once routing is done, so requests in flight are counted per method.
+IN_PROGRESS = Gauge(
+    "http_requests_in_progress",
+    "HTTP requests being answered",
+    ["method"],
+    multiprocess_mode="livesum",
+)
+EXCEPTIONS = Counter(
+    "http_exceptions_total", "Unhandled exceptions while answering", ["exception_type"]
+)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """GET /metrics: every worker's samples when several share PROMETHEUS_MULTIPROC_DIR."""
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,83 @@
+"""One pure ASGI middleware for everything observed per request: the request id, the metrics
+and the access log line. One pass, no per-request task (BaseHTTPMiddleware would add one)."""
+
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .metrics import DURATION, EXCEPTIONS, IN_PROGRESS, REQUESTS
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Only ids safe to log and echo: short, printable, nothing that could forge a log line.
+_ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_UNMEASURED = frozenset({"/metrics"})
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+access_log = logging.getLogger("access")
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNMEASURED:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _ACCEPTABLE_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        method = scope["method"]
+        status_code = 500  # what the client gets if the app fails before answering
+        start = time.perf_counter()
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+            await send(message)
+
+        IN_PROGRESS.labels(method).inc()
+        try:
+            await self.app(scope, receive, send_observed)
+        except Exception as exc:
+            EXCEPTIONS.labels(type(exc).__name__).inc()
+            raise
+        finally:
+            elapsed = time.perf_counter() - start
+            IN_PROGRESS.labels(method).dec()
+            route = _route_template(scope, status_code)
+            REQUESTS.labels(method, route, str(status_code)).inc()
+            DURATION.labels(method, route).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                method,
+                scope["path"],
+                status_code,
+                extra={
+                    "request_id": rid,
+                    "method": method,
+                    "path": scope["path"],
+                    "status_code": status_code,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client_ip": scope["client"][0] if scope.get("client") else None,
+                    "user_agent": headers.get(b"user-agent", b"").decode("latin-1") or None,
+                },
+            )
+            request_id.reset(token)
+
+
+def _route_template(scope: Scope, status_code: int) -> str:
+    # FastAPI leaves the matched route in the scope; its path is the template.
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    return "unmatched" if status_code == 404 else "other"

@@ -1,0 +1,99 @@
+"""Prometheus metrics: labelled by route template, and adding up across worker processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx import AsyncClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from .servers import free_port, serving
+
+
+def samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+async def test_requests_are_counted_by_route_template(client: AsyncClient) -> None:
+    before = samples((await client.get("/metrics")).text, "http_requests_total")
+    item = (await client.post("/items", json={"title": "measured"})).json()
+    await client.get(f"/items/{item['id']}")
+    await client.get("/items/00000000-0000-4000-8000-000000000000")
+    await client.get("/no/such/path")
+
+    exposition = (await client.get("/metrics")).text
+    after = samples(exposition, "http_requests_total")
+
+    def delta(route: str, method: str, status: str) -> float:
+        key = (("method", method), ("route", route), ("status_code", status))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta("/items", "POST", "201") == 1
+    assert delta("/items/{item_id}", "GET", "200") == 1
+    assert delta("/items/{item_id}", "GET", "404") == 1
+    assert delta("unmatched", "GET", "404") == 1
+    assert item["id"] not in exposition  # never the raw path
+    assert "/no/such/path" not in exposition
+
+
+async def test_slo_latencies_are_bucket_boundaries(client: AsyncClient) -> None:
+    await client.get("/items")
+    exposition = (await client.get("/metrics")).text
+
+    buckets = {
+        dict(labels)["le"] for labels in samples(exposition, "http_request_duration_seconds_bucket")
+    }
+    assert {"0.25", "0.5"} <= buckets
+    assert "http_requests_in_progress" in exposition
+    assert "http_exceptions_total" in exposition
+
+
+@pytest.fixture
+def metrics_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_999999.db").write_bytes(b"stale samples of an earlier run")
+    return directory
+
+
+def test_requests_add_up_across_two_workers(
+    database_url: str, metrics_dir: Path, tmp_path: Path, serve_module: str
+) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", serve_module, "--workers", "2", "--port", str(port)]
+    env = {**os.environ, "DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    base = f"http://127.0.0.1:{port}"
+    requests = 60
+
+    with serving(command, env, f"{base}/health/live", tmp_path / "api.log"):
+        assert not (metrics_dir / "counter_999999.db").exists()  # wiped at start
+        for _ in range(requests):
+            # A new connection each time, so the kernel spreads them over both workers.
+            httpx.get(f"{base}/items", headers={"Connection": "close"})
+        exposition = httpx.get(f"{base}/metrics").text
+
+    counted = samples(exposition, "http_requests_total")
+    key = (("method", "GET"), ("route", "/items"), ("status_code", "200"))
+    assert counted[key] == requests
+    writers = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("counter_*.db")}
+    assert len(writers) == 2, f"expected both workers to have served, got pids {writers}"
+
+
+def test_serve_refuses_a_bad_worker_count(serve_module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", serve_module, "--workers", "many"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "invalid int value: 'many'" in result.stderr
