@@ -53,6 +53,13 @@ def load(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def slo(session: nox.Session) -> None:
+    """Regenerate the Prometheus alert rules and the Grafana SLO dashboard from k6/slo.json."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "slo")
+
+
+@nox.session(default=False)
 def up(session: nox.Session) -> None:
     """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
     install_project(session, "up")

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import compose, load, native
+from . import compose, load, native, slo
 from .environment import ensure_env_file, load_env
 from .target import api_target
 
@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenarios", nargs="*", help=f"default: {' '.join(load.DEFAULT_SCENARIOS)}"
     )
     load_parser.add_argument("--quick", action="store_true", help="shorter stages (for CI)")
+    slo_parser = commands.add_parser(
+        "slo", help="write the alert rules and SLO dashboard generated from k6/slo.json"
+    )
+    slo_parser.add_argument("--check", action="store_true", help="only check they are current")
     with_api = commands.add_parser(
         "with-api",
         help="run a command against the API at API_BASE, or a private one when none answers;"
@@ -48,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "with-api":
         return _with_api(args.tool)
+    if args.command == "slo":
+        return _slo(check=args.check)
     if args.command == "load":
         env = load_env()
         with api_target(env) as base:
@@ -105,6 +111,17 @@ def _with_api(tool: list[str]) -> int:
     with api_target(env) as base:
         argv = [arg.replace("{api}", base) for arg in command]
         return subprocess.run(argv, env={**env, "API_BASE": base}, check=False).returncode  # noqa: S603
+
+
+def _slo(*, check: bool) -> int:
+    if check:
+        found = slo.problems()
+        for problem in found:
+            print(problem, file=sys.stderr)
+        return 1 if found else 0
+    for path in slo.write():
+        print(f"Wrote {path}")
+    return 0
 
 
 def _print_table(rows: Sequence[native.Status]) -> None:

@@ -46,7 +46,14 @@ def up(env: Env) -> list[Status]:
     try:
         database_url = _ensure_database(env, state, started)
         migrate(env, database_url)
-        service_env = {**env, "DATABASE_URL": database_url, "API_HOST": "127.0.0.1"}
+        service_env = {
+            **env,
+            "DATABASE_URL": database_url,
+            "API_HOST": "127.0.0.1",
+            # postgres-exporter speaks libpq URLs; a Unix socket is given as `host=`.
+            "DATA_SOURCE_NAME": _libpq_url(database_url),
+            "PROMETHEUS_MULTIPROC_DIR": str(STATE_DIR / "metrics"),
+        }
         services = native_services()
         if PROMETHEUS in services:
             config = native_prometheus_config(env, services)
@@ -138,7 +145,7 @@ def _ensure_running(
 
 def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any]:
     """The Compose stack's Prometheus config, aimed at the native loopback ports: the jobs of
-    services that run natively stay, the others (postgres-exporter) are left out."""
+    services that run natively stay, the others are left out."""
     config: dict[str, Any] = yaml.safe_load(COMPOSE_PROMETHEUS_CONFIG.read_text())
     by_name = {service.name: service for service in services}
     jobs = []
@@ -150,7 +157,15 @@ def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any
         if targets:
             jobs.append({**job, "static_configs": [{"targets": targets}]})
     config["scrape_configs"] = jobs
+    # The same rule files, found from wherever the native config is written.
+    rules_dir = COMPOSE_PROMETHEUS_CONFIG.parent
+    config["rule_files"] = [str(rules_dir / pattern) for pattern in config.get("rule_files", [])]
     return config
+
+
+def _libpq_url(url: str) -> str:
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    return plain + ("&" if "?" in plain else "?") + "sslmode=disable"
 
 
 def _stop(name: str, recorded: Recorded) -> None:

@@ -13,8 +13,13 @@ import orjson
 from ..settings import Settings
 from .middleware import request_id
 
-# What every LogRecord carries by itself; anything else on a record came in through `extra=`.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# What every LogRecord carries by itself; anything else on a record came in through `extra=`
+# (but for uvicorn's terminal-colour copy of its message).
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 _OURS = "_observability_handler"  # marks the handlers this module installed
 
 

@@ -1,0 +1,174 @@
+"""Every Grafana panel's query, run against a real Prometheus that scraped the API (and
+postgres-exporter, and took k6's remote write) under real traffic. No Grafana runs here: this
+is how the dashboards are known to show something.
+
+Needs `prometheus` and `prometheus-postgres-exporter` on PATH (apt-get install prometheus
+prometheus-postgres-exporter).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from .postgres import psycopg_url
+from .servers import BIN, free_port, serving
+
+PROJECT_ROOT = Path(__file__).parents[1]
+DASHBOARDS = sorted((PROJECT_ROOT / "compose" / "grafana" / "dashboards").glob("*.json"))
+RULES = PROJECT_ROOT / "compose" / "prometheus" / "rules" / "*.yml"
+# Panels that are rightly empty until something rare happens.
+EMPTY_UNTIL = {
+    "Unhandled exceptions by type": "an exception escapes a route (the counter has no series before)",
+}
+
+
+def panels() -> list[Any]:
+    return [
+        pytest.param(target["expr"], panel["title"], id=f"{path.stem}: {panel['title']}")
+        for path in DASHBOARDS
+        for panel in json.loads(path.read_text())["panels"]
+        for target in panel["targets"]
+    ]
+
+
+def query(prometheus: str, expr: str) -> dict[str, Any]:
+    answer: dict[str, Any] = httpx.get(f"{prometheus}/api/v1/query", params={"query": expr}).json()
+    return answer
+
+
+def drive_traffic(api: str) -> None:
+    with httpx.Client(base_url=api) as http:
+        for n in range(30):
+            item = http.post("/items", json={"title": f"observed {n}"}).json()
+            http.get(f"/items/{item['id']}")
+            http.put(f"/items/{item['id']}", json={"title": "seen", "status": "done"})
+            http.get("/items", params={"limit": 5})
+            http.get("/items/not-a-uuid")  # 422
+            http.delete(f"/items/{item['id']}")
+            http.get(f"/items/{item['id']}")  # 404
+
+
+def k6_run(api: str, prometheus: str) -> None:
+    env = {
+        **os.environ,
+        "API_BASE": api,
+        "DURATION_SCALE": "0.1",
+        "K6_PROMETHEUS_RW_SERVER_URL": f"{prometheus}/api/v1/write",
+        "K6_PROMETHEUS_RW_TREND_STATS": "p(95),p(99),min,max",
+        # Several pushes even in a short run, so rates over them exist.
+        "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
+    }
+    script = PROJECT_ROOT / "k6" / "crud.js"
+    command = [
+        str(BIN / "k6"),
+        "run",
+        "--quiet",
+        "--out",
+        "experimental-prometheus-rw",
+        str(script),
+    ]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def wait_for(prometheus: str, expr: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if query(prometheus, expr)["data"]["result"]:
+            return
+        time.sleep(1)
+    targets = httpx.get(f"{prometheus}/api/v1/targets").json()["data"]["activeTargets"]
+    health = [(t["labels"]["job"], t["health"], t["lastError"]) for t in targets]
+    pytest.fail(f"Prometheus never had data for {expr}; its targets: {health}")
+
+
+@pytest.fixture(scope="module")
+def prometheus(
+    live_api: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    binaries = {
+        "prometheus": shutil.which("prometheus"),
+        "postgres-exporter": shutil.which("prometheus-postgres-exporter")
+        or shutil.which("postgres_exporter"),
+    }
+    missing = [name for name, path in binaries.items() if path is None]
+    if missing:
+        pytest.fail(
+            f"Missing {', '.join(missing)}: apt-get install prometheus prometheus-postgres-exporter"
+        )
+    workdir = tmp_path_factory.mktemp("prometheus")
+    exporter = f"127.0.0.1:{free_port()}"
+    libpq = psycopg_url(database_url).replace("postgresql+psycopg://", "postgresql://", 1)
+    exporter_env = {
+        **os.environ,
+        "DATA_SOURCE_NAME": libpq + ("&" if "?" in libpq else "?") + "sslmode=disable",
+    }
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
+        "scrape_configs": [
+            {
+                "job_name": "backend",
+                "static_configs": [{"targets": [live_api.removeprefix("http://")]}],
+            },
+            {"job_name": "postgres", "static_configs": [{"targets": [exporter]}]},
+        ],
+    }
+    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    prometheus_command = [
+        str(binaries["prometheus"]), f"--config.file={workdir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-remote-write-receiver",
+    ]  # fmt: skip
+    exporter_command = [str(binaries["postgres-exporter"]), f"--web.listen-address={exporter}"]
+    with (
+        serving(
+            exporter_command, exporter_env, f"http://{exporter}/metrics", workdir / "exporter.log"
+        ),
+        serving(prometheus_command, dict(os.environ), f"{url}/-/ready", workdir / "prometheus.log"),
+    ):
+        # Prometheus' first scrapes come seconds after it is ready: traffic before them would
+        # leave the counters flat in its eyes, and every rate zero.
+        wait_for(url, 'up{job="backend"} == 1')
+        wait_for(url, 'up{job="postgres"} == 1')
+        drive_traffic(live_api)
+        k6_run(live_api, url)
+        wait_for(url, 'sum(rate(http_requests_total{job="backend"}[1m])) > 0')
+        wait_for(url, "pg_up == 1")
+        wait_for(url, "rate(k6_http_reqs_total[1m]) > 0")
+        yield url
+
+
+def test_prometheus_scrapes_the_api_and_the_database(prometheus: str) -> None:
+    up = query(prometheus, "up")["data"]["result"]
+
+    assert {(r["metric"]["job"], r["value"][1]) for r in up} == {
+        ("backend", "1"),
+        ("postgres", "1"),
+    }
+
+
+def test_the_alert_rules_load_and_evaluate(prometheus: str) -> None:
+    groups = httpx.get(f"{prometheus}/api/v1/rules").json()["data"]["groups"]
+
+    assert {group["name"] for group in groups} == {"availability", "slo"}
+    assert [r["name"] for g in groups for r in g["rules"] if r["health"] == "err"] == []
+
+
+@pytest.mark.parametrize(("expr", "title"), panels())
+def test_every_panel_query_answers(prometheus: str, expr: str, title: str) -> None:
+    answer = query(prometheus, expr)
+
+    assert answer["status"] == "success", answer
+    if title not in EMPTY_UNTIL:
+        assert answer["data"]["result"], f"{title!r} is empty: {expr}"
