@@ -1,23 +1,24 @@
 """The service's lifecycle, one session each: `nox -l` lists them, a bare `nox` runs lint and tests."""
 
-from pathlib import Path
-
 import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 
-ROOT = Path(__file__).parent
-PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-
 
 def install_project(session: nox.Session, *groups: str) -> None:
-    """Install the service (editable) and the named dependency groups; `-R` skips this."""
-    requirements = [
-        req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)
-    ]
-    session.install("-e", ".", *requirements)
+    """Install the service and the named dependency groups, exactly as uv.lock pins them.
+
+    `--locked` refuses a lock that no longer matches pyproject.toml: run `uv lock` (or
+    `uv lock --upgrade` for newer versions) and commit it. `nox -R` skips this step.
+    """
+    group_args = [arg for group in groups for arg in ("--group", group)]
+    session.run_install(
+        "uv", "sync", "--quiet", "--locked", "--no-default-groups", *group_args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )  # fmt: skip
 
 
 @nox.session

@@ -1,0 +1,75 @@
+"""`copier update`: a service rendered at one template tag takes the next one's changes cleanly,
+keeps its answers and its own edits, and still passes its tests."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import copier
+import yaml
+
+from .rendering import ROOT
+
+GIT_IDENTITY = ["-c", "user.name=Paved Tests", "-c", "user.email=tests@paved.invalid"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def tagged_template_copy(destination: Path) -> Path:
+    """This checkout as it is now (uncommitted changes too), as a git repository tagged v1."""
+    ignore = shutil.ignore_patterns(".git", ".nox", "demo", "__pycache__", ".*_cache")
+    shutil.copytree(ROOT, destination, ignore=ignore)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", "template v1")
+    git(destination, "tag", "v1")
+    return destination
+
+
+def test_update_takes_template_changes_and_keeps_local_edits(tmp_path: Path) -> None:
+    template = tagged_template_copy(tmp_path / "paved")
+    service = tmp_path / "service"
+    answers = {"project_name": "Update Me", "with_ui": False, "with_opensearch": False}
+    copier.run_copy(
+        str(template), service, data=answers, defaults=True, unsafe=True, vcs_ref="v1", quiet=True
+    )
+    git(service, "add", "--all")
+    git(service, "commit", "--quiet", "--message", "service from template v1")
+
+    # The service's own work: an edit the template knows nothing about.
+    readme = service / "README.md"
+    readme.write_text(readme.read_text() + "\n## Our runbook\n\nPage the on-call.\n")
+    git(service, "commit", "--quiet", "--all", "--message", "our runbook")
+
+    # The template moves on: a changed file and a new one.
+    env_example = template / "template" / ".env.example.jinja"
+    env_example.write_text(env_example.read_text() + "# FEATURE_FLAGS=  # added in template v2\n")
+    (template / "template" / "SECURITY.md").write_text("# Security\n\nReport issues privately.\n")
+    git(template, "add", "--all")
+    git(template, "commit", "--quiet", "--message", "template v2")
+    git(template, "tag", "v2")
+
+    copier.run_update(service, defaults=True, unsafe=True, overwrite=True, vcs_ref="v2", quiet=True)
+
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert recorded["_commit"] == "v2"
+    assert (recorded["project_name"], recorded["package_name"]) == ("Update Me", "update_me")
+    assert "## Our runbook" in readme.read_text()
+    assert "FEATURE_FLAGS" in (service / ".env.example").read_text()
+    assert (service / "SECURITY.md").is_file()
+    assert not list(service.rglob("*.rej"))
+    changed = git(service, "diff", "--name-only").split()
+    assert all("<<<<<<<" not in (service / name).read_text() for name in changed)
+
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
+    git(service, "add", "--all")
+    result = subprocess.run(
+        ["nox", "-s", "tests"], cwd=service, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
