@@ -36,6 +36,22 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Render the default service into a temporary folder and run its `nox -s bench` there."""
+    install_groups(session, "test")
+    target = Path(session.create_tmp()) / "bench-service"
+    shutil.rmtree(target, ignore_errors=True)
+    session.run(
+        "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(target)
+    )
+    session.chdir(target)
+    session.run("nox", "-s", "bench", "--", *session.posargs, external=True)
+    report = target / "reports" / "bench.json"
+    shutil.copy(report, ROOT / "bench.json")
+    session.log(f"Report: {ROOT / 'bench.json'}")
+
+
+@nox.session(default=False)
 def demo(session: nox.Session) -> None:
     """Render the default service into ./demo and bring its stack up (`nox -s demo -- down` stops it)."""
     install_groups(session, "test")

@@ -54,6 +54,13 @@ def load(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Measure the CRUD flow against pgbench's ceiling and observability's cost (reports/bench.json)."""
+    install_project(session, "stack", "load")
+    session.run("python", "-m", "stack", "bench", *session.posargs)
+
+
+@nox.session(default=False)
 def slo(session: nox.Session) -> None:
     """Regenerate the Prometheus alert rules and the Grafana SLO dashboard from k6/slo.json."""
     install_project(session, "stack")

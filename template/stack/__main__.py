@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import compose, load, native, slo
+from . import bench, compose, load, native, slo
 from .environment import ensure_env_file, load_env
 from .target import api_target
 
@@ -38,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenarios", nargs="*", help=f"default: {' '.join(load.DEFAULT_SCENARIOS)}"
     )
     load_parser.add_argument("--quick", action="store_true", help="shorter stages (for CI)")
+    bench_parser = commands.add_parser("bench", help="the API against pgbench; reports/bench.json")
+    bench_parser.add_argument("--vus", type=int, default=16, help="k6 virtual users (default 16)")
+    bench_parser.add_argument(
+        "--duration", type=int, default=20, help="seconds per run (default 20)"
+    )
+    bench_parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="API workers (default: cores)"
+    )
     slo_parser = commands.add_parser(
         "slo", help="write the alert rules and SLO dashboard generated from k6/slo.json"
     )
@@ -52,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "with-api":
         return _with_api(args.tool)
+    if args.command == "bench":
+        results = bench.bench(
+            load_env(), vus=args.vus, duration_s=args.duration, workers=args.workers
+        )
+        bench.print_table(results)
+        print(f"Wrote {bench.report(results)}")
+        return 0
     if args.command == "slo":
         return _slo(check=args.check)
     if args.command == "load":

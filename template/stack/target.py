@@ -39,7 +39,7 @@ def _private_api(env: Env) -> Iterator[str]:
     api = None
     try:
         migrate(env, database_url)
-        port = _free_port()
+        port = free_port()
         api_env = {**env, "DATABASE_URL": database_url, "API_PORT": str(port)}
         log = workdir / "api.log"
         api = spawn(BACKEND.native_command(port, api_env), api_env, log, PROJECT_ROOT)
@@ -55,7 +55,7 @@ def _private_api(env: Env) -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

