@@ -31,8 +31,10 @@ def plant(project: Path, path: str, old: str, new: str) -> None:
     file.write_text(source.replace(old, new))
 
 
-@pytest.mark.parametrize("answers", SUPPORTED_COMBINATIONS[:2])
-def test_the_rendered_api_passes_the_contract(tmp_path: Path, answers: dict[str, bool]) -> None:
+@pytest.mark.parametrize("answers", SUPPORTED_COMBINATIONS)
+def test_the_rendered_api_passes_the_contract(
+    tmp_path: Path, answers: dict[str, str | bool]
+) -> None:
     project = render(tmp_path / "service", **answers)
 
     result = run_contract(project)
@@ -48,15 +50,15 @@ def test_the_rendered_api_passes_the_contract(tmp_path: Path, answers: dict[str,
     [
         pytest.param(
             "src/items_service/items/service.py",
-            "delete(Item).where(Item.id == item_id).returning(Item.id)",
-            "select(Item.id).where(Item.id == item_id)",
+            'delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id)',
+            'select(Item.id).where(Item.id == bindparam("item_id"))',
             "ST301",  # use after free: the deleted item is still there
             id="delete-that-does-not-delete",
         ),
         pytest.param(
             "src/items_service/items/service.py",
-            "query.where(Item.status == status)",
-            "query.where(Item.status == status.upper())",
+            '{**page, "status": status}',
+            '{**page, "status": status.upper()}',
             "ST101",  # server error: PostgreSQL has no status "DONE", and the API answers 500
             id="status-filter-crashes",
         ),

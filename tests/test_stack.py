@@ -65,7 +65,7 @@ class Stack:
         return {name: entry["pid"] for name, entry in state.items()}
 
 
-@pytest.fixture(params=SUPPORTED_COMBINATIONS[:2])
+@pytest.fixture(params=SUPPORTED_COMBINATIONS)
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Stack:
     return Stack(render(tmp_path / "service", **request.param))
 

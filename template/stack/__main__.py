@@ -46,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="API workers (default: cores)"
     )
+    bench_parser.add_argument(
+        "--opensearch",
+        metavar="URL",
+        help="also measure log shipping to OpenSearch at URL, and with OpenSearch down",
+    )
     slo_parser = commands.add_parser(
         "slo", help="write the alert rules and SLO dashboard generated from k6/slo.json"
     )

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 import psycopg
 
-from .database import start_embedded, stop_embedded
+from .database import libpq_url, start_embedded, stop_embedded
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
 from .processes import Recorded, spawn, stop, tail, wait_healthy
@@ -29,6 +29,11 @@ from .target import free_port
 
 BENCH_SQL = Path(__file__).with_name("bench.sql")
 ROUNDS = 2  # each variant runs this many times, taking turns
+# What each API variant changes in the environment; the first is the production shape.
+VARIANTS: dict[str, dict[str, str]] = {
+    "observability": {"OBSERVABILITY": "true"},  # metrics, request ids, JSON access log
+    "bare": {"OBSERVABILITY": "false"},
+}
 SEED_ITEMS = 1000
 
 
@@ -45,54 +50,64 @@ class Run:
     cpu_s: dict[str, float]
 
 
-def bench(env: Env, *, vus: int, duration_s: int, workers: int) -> dict[str, Any]:
+def bench(
+    env: Env, *, vus: int, duration_s: int, workers: int, opensearch: str | None = None
+) -> dict[str, Any]:
+    variants = dict(VARIANTS)
+    if opensearch:
+        variants |= {
+            "shipping": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": opensearch},
+            # Nothing listens on port 9: every shipping attempt is refused.
+            "shipping_down": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": "http://127.0.0.1:9"},
+        }
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     database_url, postgres = start_embedded(workdir / "postgres", "bench")
     try:
         migrate(env, database_url)
         _seed(database_url)
-        runs: dict[bool, list[Run]] = {True: [], False: []}
-        # Both variants run side by side and take turns, each after a VACUUM: neither gets the
-        # warmer caches or the tidier indexes, and the comparison is one of ratios.
-        with (
-            _api(env, database_url, workers, workdir, observability=True) as on,
-            _api(env, database_url, workers, workdir, observability=False) as off,
-        ):
-            for base, _ in (on, off):
+        runs: dict[str, list[Run]] = {name: [] for name in variants}
+        # The variants run side by side and take turns, each run after a VACUUM: none gets the
+        # warmer caches or the tidier indexes, and they are compared as ratios of one run.
+        with ExitStack() as apis:
+            servers = {
+                name: apis.enter_context(_api(env, database_url, workers, workdir, name, overrides))
+                for name, overrides in variants.items()
+            }
+            for base, _ in servers.values():
                 _k6(base, vus, 5, workdir / "warmup.json")
             for _ in range(ROUNDS):
-                for observability, (base, api) in ((True, on), (False, off)):
+                for name, (base, api) in servers.items():
                     _vacuum(database_url)
-                    report = workdir / f"run-{observability}.json"
-                    runs[observability].append(
-                        _measured(base, vus, duration_s, report, api, postgres)
-                    )
+                    report = workdir / f"run-{name}.json"
+                    runs[name].append(_measured(base, vus, duration_s, report, api, postgres))
         _vacuum(database_url)
         pgbench = _pgbench(database_url, vus, duration_s)
     finally:
         stop_embedded(postgres)
         shutil.rmtree(workdir, ignore_errors=True)
-    with_observability, without = _combined(runs[True]), _combined(runs[False])
-    requests = with_observability.requests or 1
-    cpu = with_observability.cpu_s
-    return {
-        "service_flows_per_s": round(with_observability.flows_per_s, 1),
+    measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
+    main, bare = measured["observability"], measured["bare"]
+    requests = main.requests or 1
+    results: dict[str, Any] = {
+        "service_flows_per_s": round(main.flows_per_s, 1),
         "pgbench_flows_per_s": round(pgbench, 1),
-        "ratio": round(with_observability.flows_per_s / pgbench, 3),
-        "p50_ms": round(with_observability.p50_ms, 2),
-        "p95_ms": round(with_observability.p95_ms, 2),
-        "p99_ms": round(with_observability.p99_ms, 2),
-        "errors": with_observability.errors,
+        "ratio": round(main.flows_per_s / pgbench, 3),
+        "p50_ms": round(main.p50_ms, 2),
+        "p95_ms": round(main.p95_ms, 2),
+        "p99_ms": round(main.p99_ms, 2),
+        "errors": main.errors,
         "cpu_ms_per_request": {
-            name: round(value * 1000 / requests, 3) for name, value in cpu.items()
+            name: round(cpu * 1000 / requests, 3) for name, cpu in main.cpu_s.items()
         },
-        "observability_overhead": round(
-            1 - with_observability.flows_per_s / without.flows_per_s, 3
-        ),
-        "observability_off": {
-            "service_flows_per_s": round(without.flows_per_s, 1),
-            "p95_ms": round(without.p95_ms, 2),
-            "errors": without.errors,
+        "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
+        "variants": {
+            name: {
+                "service_flows_per_s": round(run.flows_per_s, 1),
+                "p95_ms": round(run.p95_ms, 2),
+                "p99_ms": round(run.p99_ms, 2),
+                "errors": run.errors,
+            }
+            for name, run in measured.items()
         },
         "setup": {
             "vus": vus,
@@ -103,6 +118,7 @@ def bench(env: Env, *, vus: int, duration_s: int, workers: int) -> dict[str, Any
             "seed_items": SEED_ITEMS,
         },
     }
+    return results
 
 
 def _combined(runs: list[Run]) -> Run:
@@ -121,7 +137,7 @@ def _combined(runs: list[Run]) -> Run:
 
 def _seed(database_url: str) -> None:
     # A realistic list: the page query returns a full page of 20 rows, for the API and pgbench.
-    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute(
             "INSERT INTO items (title) SELECT 'seed ' || n FROM generate_series(1, %s) AS n",
             (SEED_ITEMS,),
@@ -130,28 +146,24 @@ def _seed(database_url: str) -> None:
 
 def _vacuum(database_url: str) -> None:
     # The flow deletes every item it creates: dead rows pile up at the newest end of the index.
-    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE items")
-
-
-def _libpq(database_url: str) -> str:
-    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 @contextmanager
 def _api(
-    env: Env, database_url: str, workers: int, workdir: Path, *, observability: bool
+    env: Env, database_url: str, workers: int, workdir: Path, name: str, overrides: dict[str, str]
 ) -> Iterator[tuple[str, Recorded]]:
     port = free_port()
     api_env = {
         **env,
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "production",
-        "OBSERVABILITY": str(observability).lower(),
         "OPENSEARCH_ENABLED": "false",
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{observability}"),
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{name}"),
+        **overrides,
     }
-    log = workdir / f"api-{'on' if observability else 'off'}.log"
+    log = workdir / f"api-{name}.log"
     command = BACKEND.native_command(port, {**api_env, "API_WORKERS": str(workers)})
     api = spawn(command, api_env, log, PROJECT_ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -250,14 +262,17 @@ def report(results: dict[str, Any]) -> Path:
 def print_table(results: dict[str, Any]) -> None:
     cpu = results["cpu_ms_per_request"]
     rows = [
-        ("service flows/s (observability on)", f"{results['service_flows_per_s']:.1f}"),
-        ("service flows/s (observability off)", f"{results['observability_off']['service_flows_per_s']:.1f}"),
+        ("service flows/s", f"{results['service_flows_per_s']:.1f}"),
         ("pgbench flows/s (same SQL)", f"{results['pgbench_flows_per_s']:.1f}"),
         ("ratio (service / pgbench)", f"{results['ratio']:.3f}"),
         ("latency p50 / p95 / p99 (ms)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
         ("errors", str(results["errors"])),
         ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
         ("observability overhead", f"{results['observability_overhead']:.1%}"),
+        *(
+            (f"  {name}: flows/s, p95 ms, errors", f"{v['service_flows_per_s']:.1f}, {v['p95_ms']:.1f}, {v['errors']}")
+            for name, v in results["variants"].items()
+        ),
     ]  # fmt: skip
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

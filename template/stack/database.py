@@ -36,3 +36,15 @@ def start_embedded(data_dir: Path, database: str) -> tuple[str, Recorded]:
 def stop_embedded(recorded: Recorded) -> None:
     # SIGINT is PostgreSQL's "fast" shutdown: clients are disconnected, data is flushed cleanly.
     stop(recorded, signal.SIGINT, timeout_s=30.0)
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as libpq reads it (psycopg, pgbench): without the driver name."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def exporter_dsn(url: str) -> str:
+    """The DATA_SOURCE_NAME postgres-exporter needs for the same database (a Unix socket stays
+    a `host=` parameter)."""
+    plain = libpq_url(url)
+    return plain + ("&" if "?" in plain else "?") + "sslmode=disable"

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .database import start_embedded, stop_embedded
+from .database import exporter_dsn, start_embedded, stop_embedded
 from .migrations import MigrationError, migrate
 from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
 from .services import (
@@ -50,8 +50,7 @@ def up(env: Env) -> list[Status]:
             **env,
             "DATABASE_URL": database_url,
             "API_HOST": "127.0.0.1",
-            # postgres-exporter speaks libpq URLs; a Unix socket is given as `host=`.
-            "DATA_SOURCE_NAME": _libpq_url(database_url),
+            "DATA_SOURCE_NAME": exporter_dsn(database_url),
             "PROMETHEUS_MULTIPROC_DIR": str(STATE_DIR / "metrics"),
         }
         services = native_services()
@@ -161,11 +160,6 @@ def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any
     rules_dir = COMPOSE_PROMETHEUS_CONFIG.parent
     config["rule_files"] = [str(rules_dir / pattern) for pattern in config.get("rule_files", [])]
     return config
-
-
-def _libpq_url(url: str) -> str:
-    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    return plain + ("&" if "?" in plain else "?") + "sslmode=disable"
 
 
 def _stop(name: str, recorded: Recorded) -> None:

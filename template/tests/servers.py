@@ -9,16 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from stack.processes import is_healthy
+from stack.target import free_port
+
+__all__ = ["BIN", "black_hole", "free_port", "serving"]
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -28,7 +24,7 @@ def serving(command: list[str], env: dict[str, str], health_url: str, log: Path)
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while not _answers(health_url):
+        while not is_healthy(health_url):
             if process.poll() is not None or time.monotonic() > deadline:
                 msg = f"{command[0]} did not come up at {health_url}:\n{log.read_text()[-3000:]}"
                 raise RuntimeError(msg)
@@ -41,13 +37,6 @@ def serving(command: list[str], env: dict[str, str], health_url: str, log: Path)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from stack.database import exporter_dsn
 
 from .postgres import psycopg_url
 from .servers import BIN, free_port, serving
@@ -106,11 +107,7 @@ def prometheus(
         )
     workdir = tmp_path_factory.mktemp("prometheus")
     exporter = f"127.0.0.1:{free_port()}"
-    libpq = psycopg_url(database_url).replace("postgresql+psycopg://", "postgresql://", 1)
-    exporter_env = {
-        **os.environ,
-        "DATA_SOURCE_NAME": libpq + ("&" if "?" in libpq else "?") + "sslmode=disable",
-    }
+    exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(psycopg_url(database_url))}
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(RULES)],
