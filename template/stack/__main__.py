@@ -1,4 +1,5 @@
-"""`python -m stack up|down|logs|status` — what `nox -s up`, `down` and `logs` run."""
+"""`python -m stack COMMAND`: what the nox sessions up, down, logs, contract, load, bench and slo
+run (`python -m stack --help` lists the commands)."""
 
 import argparse
 import os
@@ -13,6 +14,28 @@ from .target import api_target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "with-api":
+        return _with_api(args.tool)
+    if args.command == "bench":
+        return _bench(args)
+    if args.command == "slo":
+        return _slo(check=args.check)
+    if args.command == "load":
+        env = load_env()
+        with api_target(env) as base:
+            return load.run(env, base, args.scenarios, quick=args.quick)
+    if ensure_env_file():
+        print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
+    mode = args.mode
+    if mode == "auto":
+        mode = "compose" if compose.engine_answers() else "native"
+    if mode == "compose":
+        return _compose(args)
+    return _native(args)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
     parser.add_argument(
         "--mode",
@@ -61,31 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         " `{api}` in its arguments becomes the base URL",
     )
     with_api.add_argument("tool", nargs=argparse.REMAINDER, help="the command, after --")
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.command == "with-api":
-        return _with_api(args.tool)
-    if args.command == "bench":
-        results = bench.bench(
-            load_env(), vus=args.vus, duration_s=args.duration, workers=args.workers
-        )
-        bench.print_table(results)
-        print(f"Wrote {bench.report(results)}")
-        return 0
-    if args.command == "slo":
-        return _slo(check=args.check)
-    if args.command == "load":
-        env = load_env()
-        with api_target(env) as base:
-            return load.run(env, base, args.scenarios, quick=args.quick)
-    if ensure_env_file():
-        print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
-    mode = args.mode
-    if mode == "auto":
-        mode = "compose" if compose.engine_answers() else "native"
-    if mode == "compose":
-        return _compose(args)
-    return _native(args)
+
+def _bench(args: argparse.Namespace) -> int:
+    results = bench.bench(
+        load_env(),
+        vus=args.vus,
+        duration_s=args.duration,
+        workers=args.workers,
+        opensearch=args.opensearch,
+    )
+    bench.print_table(results)
+    print(f"Wrote {bench.report(results)}")
+    return 0
 
 
 def _compose(args: argparse.Namespace) -> int:
