@@ -16,13 +16,14 @@ SUPPORTED_COMBINATIONS = [
 ]
 
 
-def render(destination: Path, **answers: str | bool) -> Path:
+def render(destination: Path, *, run_tasks: bool = True, **answers: str | bool) -> Path:
     copier.run_copy(
         str(ROOT),
         destination,
         data=answers,
         defaults=True,
-        unsafe=True,  # the template's task: `git init` of the new service
+        unsafe=True,  # the template's tasks: `uv lock`, `git init` of the new service
+        skip_tasks=not run_tasks,
         vcs_ref="HEAD",
         quiet=True,
     )
