@@ -16,7 +16,17 @@ SUPPORTED_COMBINATIONS = [
 ]
 
 
-def render(destination: Path, *, run_tasks: bool = True, **answers: str | bool) -> Path:
+def render(destination: Path, **answers: str | bool) -> Path:
+    """The service for `answers`, as `copier copy --trust` makes it (tasks included)."""
+    return _copy(destination, answers, run_tasks=True)
+
+
+def render_without_tasks(destination: Path, **answers: str | bool) -> Path:
+    """The files alone: no `uv lock`, no `git init`."""
+    return _copy(destination, answers, run_tasks=False)
+
+
+def _copy(destination: Path, answers: dict[str, str | bool], *, run_tasks: bool) -> Path:
     copier.run_copy(
         str(ROOT),
         destination,

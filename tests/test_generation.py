@@ -11,7 +11,7 @@ import jinja2
 import pytest
 import yaml
 
-from .rendering import ROOT, SUPPORTED_COMBINATIONS, render
+from .rendering import ROOT, SUPPORTED_COMBINATIONS, render, render_without_tasks
 
 # Jinja left in a file rendered from a .jinja template means an answer never reached it. Other
 # files are copied as they are, and some rightly hold braces (Grafana legends, GitHub Actions).
@@ -93,7 +93,7 @@ def test_newer_python_targets_pass_ruff(tmp_path: Path, python_version: str) -> 
     # Only the minimum Python runs the full gate here; ruff, aimed at each newer target version,
     # catches the syntax its rules would have the code modernise. No tasks: `uv lock` would need
     # that Python installed.
-    project = render(tmp_path / "svc", run_tasks=False, python_version=python_version)
+    project = render_without_tasks(tmp_path / "svc", python_version=python_version)
 
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
