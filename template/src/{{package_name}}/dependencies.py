@@ -1,19 +1,19 @@
 """Request-scoped resources, injected into routes with `Annotated` aliases."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from . import db
 from .settings import Settings
 
 
 # `async def` although nothing is awaited: FastAPI runs plain `def` dependencies in a thread
-# pool, a hand-off that costs more than the whole lookup.
-async def get_engine(request: Request) -> AsyncEngine:
-    engine: AsyncEngine = request.app.state.engine
-    return engine
+# pool, a hand-off that costs more than the whole lookup. No `yield` either: the service borrows
+# a connection for exactly one statement, rather than for the whole request.
+async def get_pool(request: Request) -> db.Pool:
+    pool: db.Pool = request.app.state.pool
+    return pool
 
 
 async def get_settings(request: Request) -> Settings:
@@ -21,13 +21,5 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_connection(
-    engine: Annotated[AsyncEngine, Depends(get_engine)],
-) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as conn:
-        yield conn
-
-
-Connection = Annotated[AsyncConnection, Depends(get_connection)]
-Engine = Annotated[AsyncEngine, Depends(get_engine)]
+Pool = Annotated[db.Pool, Depends(get_pool)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

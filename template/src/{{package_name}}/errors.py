@@ -12,9 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from psycopg import InterfaceError, OperationalError
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -125,9 +124,12 @@ async def _not_found(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> ProblemResponse:
-    # Lost connections, statement timeouts and an exhausted pool are the database's trouble, not
-    # the client's; 503 tells clients and load balancers to retry later.
+    # Lost connections, statement timeouts and an exhausted pool (PoolTimeout is an
+    # OperationalError) are the database's trouble, not the client's: 503, retry later.
     logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    # After a database restart every pooled connection is dead: the pool tests its idle ones now
+    # and replaces the dead, rather than failing one more request for each of them.
+    await request.app.state.pool.check()
     return problem_response(
         request, 503, "The database is unavailable; retry later.", headers={"Retry-After": "1"}
     )
@@ -142,12 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
     _handle(app, StarletteHTTPException, _http_error)
     _handle(app, RequestValidationError, _validation_error)
     _handle(app, NotFoundError, _not_found)
-    for unavailable in (
-        DatabaseUnavailableError,
-        OperationalError,
-        InterfaceError,
-        PoolTimeoutError,
-    ):
+    for unavailable in (DatabaseUnavailableError, OperationalError, InterfaceError):
         _handle(app, unavailable, _database_unavailable)
     _handle(app, Exception, _unexpected)
 

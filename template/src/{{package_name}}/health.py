@@ -4,12 +4,11 @@ import asyncio
 import logging
 from typing import Literal
 
+import psycopg
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from .dependencies import AppSettings, Engine
+from .dependencies import AppSettings, Pool
 from .errors import DatabaseUnavailableError, problem_responses
 
 logger = logging.getLogger(__name__)
@@ -27,13 +26,13 @@ async def live() -> HealthStatus:
 
 
 @router.get("/ready", summary="Readiness: the database answers", responses=problem_responses(503))
-async def ready(engine: Engine, settings: AppSettings) -> HealthStatus:
-    # No pre-ping on the pool (it would cost every request a round trip): a connection that died
-    # with a database restart fails here once, is discarded, and the next probe reconnects.
+async def ready(pool: Pool, settings: AppSettings) -> HealthStatus:
+    # No check on every checkout (it would cost every request a round trip): a connection that
+    # died with a database restart fails once, and the 503 handler has the pool replace the dead.
     try:
-        async with asyncio.timeout(settings.readiness_timeout_s), engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        async with asyncio.timeout(settings.readiness_timeout_s), pool.connection() as conn:
+            await conn.execute("SELECT 1")
+    except (psycopg.Error, OSError, TimeoutError) as exc:
         logger.warning("readiness check failed: %s", exc)
         raise DatabaseUnavailableError from exc
     return HealthStatus()

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ..dependencies import Connection
+from ..dependencies import Pool
 from ..errors import problem_responses
 from . import service
 from .domain import ItemStatus
@@ -23,13 +23,13 @@ router = APIRouter(prefix="/items", tags=["items"])
 
 @router.get("", summary="List items", responses=problem_responses(422, 503))
 async def list_items(
-    conn: Connection,
+    pool: Pool,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ItemStatus | None = None,
 ) -> list[ItemRead]:
     """Items oldest first; page with `limit`/`offset`, optionally only those with one `status`."""
-    return await service.list_items(conn, limit=limit, offset=offset, status=status)
+    return await service.list_items(pool, limit=limit, offset=offset, status=status)
 
 
 @router.post(
@@ -45,23 +45,21 @@ async def list_items(
         },
     },
 )
-async def create_item(
-    conn: Connection, data: ItemIn, request: Request, response: Response
-) -> ItemRead:
-    item = await service.create_item(conn, data)
+async def create_item(pool: Pool, data: ItemIn, request: Request, response: Response) -> ItemRead:
+    item = await service.create_item(pool, data)
     # A relative reference (RFC 9110 allows it) stays right behind proxies that rewrite the host.
     response.headers["Location"] = request.app.url_path_for("get_item", item_id=str(item.id))
     return item
 
 
 @router.get("/{item_id}", summary="Get an item", responses=_ID_ERRORS)
-async def get_item(conn: Connection, item_id: uuid.UUID) -> ItemRead:
-    return await service.get_item(conn, item_id)
+async def get_item(pool: Pool, item_id: uuid.UUID) -> ItemRead:
+    return await service.get_item(pool, item_id)
 
 
 @router.put("/{item_id}", summary="Replace an item", responses={**_ID_ERRORS, **_BODY_ERRORS})
-async def replace_item(conn: Connection, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
-    return await service.replace_item(conn, item_id, data)
+async def replace_item(pool: Pool, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
+    return await service.replace_item(pool, item_id, data)
 
 
 @router.delete(
@@ -70,5 +68,5 @@ async def replace_item(conn: Connection, item_id: uuid.UUID, data: ItemIn) -> It
     status_code=status.HTTP_204_NO_CONTENT,
     responses=_ID_ERRORS,
 )
-async def delete_item(conn: Connection, item_id: uuid.UUID) -> None:
-    await service.delete_item(conn, item_id)
+async def delete_item(pool: Pool, item_id: uuid.UUID) -> None:
+    await service.delete_item(pool, item_id)
