@@ -5,6 +5,7 @@ Correct with several worker processes: when PROMETHEUS_MULTIPROC_DIR is set (the
 """
 
 import os
+from functools import cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -43,6 +44,19 @@ IN_PROGRESS = Gauge(
 EXCEPTIONS = Counter(
     "http_exceptions_total", "Unhandled exceptions while answering", ["exception_type"]
 )
+
+
+# labels() validates and locks on every call: each series is looked up once per process instead.
+# The caches stay as small as the label sets (HTTP methods, route templates, status codes).
+@cache
+def in_progress(method: str) -> Gauge:
+    return IN_PROGRESS.labels(method)
+
+
+@cache
+def answered(method: str, route: str, status_code: int) -> tuple[Counter, Histogram]:
+    """The request counter and the latency histogram of one kind of answered request."""
+    return REQUESTS.labels(method, route, str(status_code)), DURATION.labels(method, route)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -3,14 +3,14 @@ and the access log line. One pass, no per-request task (BaseHTTPMiddleware would
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .metrics import DURATION, EXCEPTIONS, IN_PROGRESS, REQUESTS
+from .metrics import EXCEPTIONS, answered, in_progress
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Only ids safe to log and echo: short, printable, nothing that could forge a log line.
@@ -31,7 +31,7 @@ class ObservabilityMiddleware:
             return
         headers = dict(scope["headers"])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _ACCEPTABLE_ID.fullmatch(incoming) else uuid.uuid4().hex
+        rid = incoming if _ACCEPTABLE_ID.fullmatch(incoming) else secrets.token_hex(16)
         token = request_id.set(rid)
         method = scope["method"]
         status_code = 500  # what the client gets if the app fails before answering
@@ -44,7 +44,8 @@ class ObservabilityMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
             await send(message)
 
-        IN_PROGRESS.labels(method).inc()
+        requests_in_progress = in_progress(method)
+        requests_in_progress.inc()
         try:
             await self.app(scope, receive, send_observed)
         except Exception as exc:
@@ -52,10 +53,10 @@ class ObservabilityMiddleware:
             raise
         finally:
             elapsed = time.perf_counter() - start
-            IN_PROGRESS.labels(method).dec()
-            route = _route_template(scope, status_code)
-            REQUESTS.labels(method, route, str(status_code)).inc()
-            DURATION.labels(method, route).observe(elapsed)
+            requests_in_progress.dec()
+            requests, duration = answered(method, _route_template(scope, status_code), status_code)
+            requests.inc()
+            duration.observe(elapsed)
             access_log.info(
                 "%s %s %s",
                 method,
