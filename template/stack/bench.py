@@ -49,6 +49,11 @@ class Run:
     requests: int
     cpu_s: dict[str, float]
 
+    def cpu_ms_per_request(self) -> dict[str, float]:
+        return {
+            name: round(cpu * 1000 / (self.requests or 1), 3) for name, cpu in self.cpu_s.items()
+        }
+
 
 def bench(
     env: Env, *, vus: int, duration_s: int, workers: int, opensearch: str | None = None
@@ -87,7 +92,6 @@ def bench(
         shutil.rmtree(workdir, ignore_errors=True)
     measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
     main, bare = measured["observability"], measured["bare"]
-    requests = main.requests or 1
     results: dict[str, Any] = {
         "service_flows_per_s": round(main.flows_per_s, 1),
         "pgbench_flows_per_s": round(pgbench, 1),
@@ -96,9 +100,7 @@ def bench(
         "p95_ms": round(main.p95_ms, 2),
         "p99_ms": round(main.p99_ms, 2),
         "errors": main.errors,
-        "cpu_ms_per_request": {
-            name: round(cpu * 1000 / requests, 3) for name, cpu in main.cpu_s.items()
-        },
+        "cpu_ms_per_request": main.cpu_ms_per_request(),
         "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
         "variants": {
             name: {
@@ -106,6 +108,7 @@ def bench(
                 "p95_ms": round(run.p95_ms, 2),
                 "p99_ms": round(run.p99_ms, 2),
                 "errors": run.errors,
+                "cpu_ms_per_request": run.cpu_ms_per_request(),
             }
             for name, run in measured.items()
         },
@@ -270,7 +273,10 @@ def print_table(results: dict[str, Any]) -> None:
         ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
         ("observability overhead", f"{results['observability_overhead']:.1%}"),
         *(
-            (f"  {name}: flows/s, p95 ms, errors", f"{v['service_flows_per_s']:.1f}, {v['p95_ms']:.1f}, {v['errors']}")
+            (
+                f"  {name}: flows/s, p95 ms, errors, API CPU ms/request",
+                f"{v['service_flows_per_s']:.1f}, {v['p95_ms']:.1f}, {v['errors']}, {v['cpu_ms_per_request']['api']:.3f}",
+            )
             for name, v in results["variants"].items()
         ),
     ]  # fmt: skip
