@@ -1,4 +1,4 @@
-"""Request-scoped resources, injected into routes with `Annotated` aliases."""
+"""How routes reach what the app owns: its settings and its connection pool."""
 
 from typing import Annotated
 
@@ -8,18 +8,22 @@ from . import db
 from .settings import Settings
 
 
-# `async def` although nothing is awaited: FastAPI runs plain `def` dependencies in a thread
-# pool, a hand-off that costs more than the whole lookup. No `yield` either: the service borrows
-# a connection for exactly one statement, rather than for the whole request.
-async def get_pool(request: Request) -> db.Pool:
+def pool_of(request: Request) -> db.Pool:
+    """The app's connection pool, for a route that takes the `request`.
+
+    Not a `Depends`: FastAPI solves dependencies anew on every request, and that bookkeeping cost
+    more than the statement a route runs (`nox -s bench`). The service borrows a connection from
+    the pool for exactly one statement, not for the whole request.
+    """
     pool: db.Pool = request.app.state.pool
     return pool
 
 
+# `async def` although nothing is awaited: FastAPI runs plain `def` dependencies in a thread
+# pool, a hand-off that costs more than the whole lookup.
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-Pool = Annotated[db.Pool, Depends(get_pool)]
 AppSettings = Annotated[Settings, Depends(get_settings)]

@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from .dependencies import pool_of
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 logger = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> ProblemResp
     logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
     # After a database restart every pooled connection is dead: the pool tests its idle ones now
     # and replaces the dead, rather than failing one more request for each of them.
-    await request.app.state.pool.check()
+    await pool_of(request).check()
     return problem_response(
         request, 503, "The database is unavailable; retry later.", headers={"Retry-After": "1"}
     )

@@ -44,6 +44,7 @@ def main() -> None:
         http="httptools",
         access_log=False,  # ObservabilityMiddleware logs every request, with more fields
         proxy_headers=True,
+        server_header=False,  # no need to tell every client which server software answers
     )
 
 

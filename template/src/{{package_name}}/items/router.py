@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from ..dependencies import Pool
+from ..dependencies import pool_of
 from ..errors import problem_responses
 from . import service
 from .domain import ItemStatus
@@ -23,13 +23,13 @@ router = APIRouter(prefix="/items", tags=["items"])
 
 @router.get("", summary="List items", responses=problem_responses(422, 503))
 async def list_items(
-    pool: Pool,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ItemStatus | None = None,
 ) -> list[ItemRead]:
     """Items oldest first; page with `limit`/`offset`, optionally only those with one `status`."""
-    return await service.list_items(pool, limit=limit, offset=offset, status=status)
+    return await service.list_items(pool_of(request), limit=limit, offset=offset, status=status)
 
 
 @router.post(
@@ -45,21 +45,22 @@ async def list_items(
         },
     },
 )
-async def create_item(pool: Pool, data: ItemIn, request: Request, response: Response) -> ItemRead:
-    item = await service.create_item(pool, data)
-    # A relative reference (RFC 9110 allows it) stays right behind proxies that rewrite the host.
-    response.headers["Location"] = request.app.url_path_for("get_item", item_id=str(item.id))
+async def create_item(request: Request, data: ItemIn, response: Response) -> ItemRead:
+    item = await service.create_item(pool_of(request), data)
+    # The collection's path plus the id. A relative reference (RFC 9110 allows it) stays right
+    # behind proxies that rewrite the host; url_path_for() would search every route for it.
+    response.headers["Location"] = f"{request.url.path}/{item.id}"
     return item
 
 
 @router.get("/{item_id}", summary="Get an item", responses=_ID_ERRORS)
-async def get_item(pool: Pool, item_id: uuid.UUID) -> ItemRead:
-    return await service.get_item(pool, item_id)
+async def get_item(request: Request, item_id: uuid.UUID) -> ItemRead:
+    return await service.get_item(pool_of(request), item_id)
 
 
 @router.put("/{item_id}", summary="Replace an item", responses={**_ID_ERRORS, **_BODY_ERRORS})
-async def replace_item(pool: Pool, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
-    return await service.replace_item(pool, item_id, data)
+async def replace_item(request: Request, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
+    return await service.replace_item(pool_of(request), item_id, data)
 
 
 @router.delete(
@@ -68,5 +69,5 @@ async def replace_item(pool: Pool, item_id: uuid.UUID, data: ItemIn) -> ItemRead
     status_code=status.HTTP_204_NO_CONTENT,
     responses=_ID_ERRORS,
 )
-async def delete_item(pool: Pool, item_id: uuid.UUID) -> None:
-    await service.delete_item(pool, item_id)
+async def delete_item(request: Request, item_id: uuid.UUID) -> None:
+    await service.delete_item(pool_of(request), item_id)
