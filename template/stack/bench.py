@@ -71,8 +71,9 @@ def bench(
         migrate(env, database_url)
         _seed(database_url)
         runs: dict[str, list[Run]] = {name: [] for name in variants}
-        # The variants run side by side and take turns, each run after a VACUUM: none gets the
-        # warmer caches or the tidier indexes, and they are compared as ratios of one run.
+        # The variants run side by side and take turns, in reverse order every other round
+        # (A B B A), each run after a VACUUM: none gets the better slot, the warmer caches or the
+        # tidier indexes, and they are compared as ratios of one run.
         with ExitStack() as apis:
             servers = {
                 name: apis.enter_context(_api(env, database_url, workers, workdir, name, overrides))
@@ -80,8 +81,11 @@ def bench(
             }
             for base, _ in servers.values():
                 _k6(base, vus, 5, workdir / "warmup.json")
-            for _ in range(ROUNDS):
-                for name, (base, api) in servers.items():
+            for round_number in range(ROUNDS):
+                turns = list(servers.items())
+                if round_number % 2:
+                    turns.reverse()
+                for name, (base, api) in turns:
                     _vacuum(database_url)
                     report = workdir / f"run-{name}.json"
                     runs[name].append(_measured(base, vus, duration_s, report, api, postgres))

@@ -1,7 +1,9 @@
-"""Item queries and rules. Each operation is a single SQL statement: one round trip per request."""
+"""Item queries and rules. Each operation is a single SQL statement: one round trip per request,
+on a connection borrowed from the pool for just that round trip."""
 
 import uuid
 
+from psycopg.rows import DictRow
 from pydantic import TypeAdapter
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
@@ -53,35 +55,40 @@ async def list_items(
             cursor = await conn.execute(_LIST, page)
         else:
             cursor = await conn.execute(_LIST_BY_STATUS, {**page, "status": status})
-        return _ITEMS.validate_python(await cursor.fetchall())
+        rows = await cursor.fetchall()
+    return _ITEMS.validate_python(rows)
 
 
 async def get_item(pool: Pool, item_id: uuid.UUID) -> ItemRead:
     async with pool.connection() as conn:
         cursor = await conn.execute(_GET, {"item_id": item_id})
-        return _found(await cursor.fetchone(), item_id)
+        row = await cursor.fetchone()
+    return _found(row, item_id)
 
 
 async def create_item(pool: Pool, data: ItemIn) -> ItemRead:
     async with pool.connection() as conn:
         cursor = await conn.execute(_CREATE, data.model_dump())
-        return ItemRead.model_validate(await cursor.fetchone())
+        row = await cursor.fetchone()
+    return ItemRead.model_validate(row)
 
 
 async def replace_item(pool: Pool, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
     async with pool.connection() as conn:
         cursor = await conn.execute(_REPLACE, {"item_id": item_id, **data.model_dump()})
-        return _found(await cursor.fetchone(), item_id)
+        row = await cursor.fetchone()
+    return _found(row, item_id)
 
 
 async def delete_item(pool: Pool, item_id: uuid.UUID) -> None:
     async with pool.connection() as conn:
         cursor = await conn.execute(_DELETE, {"item_id": item_id})
-        if await cursor.fetchone() is None:
-            raise ItemNotFoundError(item_id)
+        row = await cursor.fetchone()
+    if row is None:
+        raise ItemNotFoundError(item_id)
 
 
-def _found(row: dict[str, object] | None, item_id: uuid.UUID) -> ItemRead:
+def _found(row: DictRow | None, item_id: uuid.UUID) -> ItemRead:
     if row is None:
         raise ItemNotFoundError(item_id)
     return ItemRead.model_validate(row)

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ..settings import Settings
+from .access import AccessLog
 from .middleware import request_id
 
 # What every LogRecord carries by itself; anything else on a record came in through `extra=`
@@ -42,7 +43,14 @@ def log_document(record: logging.LogRecord, service: str) -> dict[str, Any]:
     return document
 
 
-class StdoutHandler(logging.Handler):
+class DocumentHandler(logging.Handler):
+    """A handler that also takes finished log documents (the access log's, see access.py)."""
+
+    def emit_document(self, document: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class StdoutHandler(DocumentHandler):
     """One line per record on whatever sys.stdout is at the time (test runners swap it).
 
     A write() per line would cost each request more than building its access line does, so lines
@@ -52,7 +60,7 @@ class StdoutHandler(logging.Handler):
 
     def __init__(self, flush_interval_s: float = 0.2) -> None:
         super().__init__()
-        self._closed = threading.Event()
+        self._stop_flushing = threading.Event()
         self._flush_interval_s = flush_interval_s
         threading.Thread(target=self._flush_until_closed, name="log-flush", daemon=True).start()
 
@@ -64,6 +72,14 @@ class StdoutHandler(logging.Handler):
         except Exception:
             self.handleError(record)
 
+    def emit_document(self, document: dict[str, Any]) -> None:
+        line = orjson.dumps(document, default=str, option=orjson.OPT_APPEND_NEWLINE).decode()
+        self.acquire()
+        try:
+            sys.stdout.write(line)
+        finally:
+            self.release()
+
     def flush(self) -> None:
         self.acquire()  # a write from emit() is never flushed half-way
         try:
@@ -72,12 +88,12 @@ class StdoutHandler(logging.Handler):
             self.release()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stop_flushing.set()
         self.flush()
         super().close()
 
     def _flush_until_closed(self) -> None:
-        while not self._closed.wait(self._flush_interval_s):
+        while not self._stop_flushing.wait(self._flush_interval_s):
             self.flush()
 
 
@@ -115,8 +131,11 @@ class ConsoleFormatter(logging.Formatter):
         return f"{line} [{rid}]" if rid else line
 
 
-def configure_logging(settings: Settings, extra_handlers: Sequence[logging.Handler] = ()) -> None:
-    """Route every record through the root logger to stdout (and `extra_handlers`).
+def configure_logging(
+    settings: Settings, extra_handlers: Sequence[DocumentHandler] = ()
+) -> AccessLog:
+    """Route every record through the root logger to stdout (and `extra_handlers`), and return
+    the access log that writes to the same places.
 
     Idempotent: handlers installed by an earlier call are replaced; others (pytest's) are kept.
     """
@@ -143,3 +162,7 @@ def configure_logging(settings: Settings, extra_handlers: Sequence[logging.Handl
     # every record, a sixth of what an access line costs (see "Optimization" in the logging HOWTO).
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging._srcfile = None
+    if readable:
+        return AccessLog(settings.service_name)
+    outputs = [handler.emit_document for handler in (console, *extra_handlers)]
+    return AccessLog(settings.service_name, outputs)

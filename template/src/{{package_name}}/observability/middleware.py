@@ -1,7 +1,6 @@
 """One pure ASGI middleware for everything observed per request: the request id, the metrics
 and the access log line. One pass, no per-request task (BaseHTTPMiddleware would add one)."""
 
-import logging
 import re
 import secrets
 import time
@@ -10,6 +9,7 @@ from contextvars import ContextVar
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access import AccessLog
 from .metrics import EXCEPTIONS, answered, in_progress
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -18,12 +18,12 @@ _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _UNMEASURED = frozenset({"/metrics"})
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-access_log = logging.getLogger("access")
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in _UNMEASURED:
@@ -57,20 +57,14 @@ class ObservabilityMiddleware:
             requests, duration = answered(method, _route_template(scope, status_code), status_code)
             requests.inc()
             duration.observe(elapsed)
-            access_log.info(
-                "%s %s %s",
-                method,
-                scope["path"],
-                status_code,
-                extra={
-                    "request_id": rid,
-                    "method": method,
-                    "path": scope["path"],
-                    "status_code": status_code,
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "client_ip": scope["client"][0] if scope.get("client") else None,
-                    "user_agent": headers.get(b"user-agent", b"").decode("latin-1") or None,
-                },
+            self.access_log(
+                request_id=rid,
+                method=method,
+                path=scope["path"],
+                status_code=status_code,
+                duration_ms=round(elapsed * 1000, 3),
+                client_ip=scope["client"][0] if scope.get("client") else None,
+                user_agent=headers.get(b"user-agent", b"").decode("latin-1") or None,
             )
             request_id.reset(token)
 

@@ -1,0 +1,64 @@
+"""The access log: one line per answered request, in the shape of every other log document."""
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+LOGGER_NAME = "access"
+
+# Where a finished log document goes: stdout, the log shipper's queue.
+DocumentOutput = Callable[[dict[str, Any]], None]
+
+
+class AccessLog:
+    """Writes the access line of every request.
+
+    The line is built as a document directly, not as a LogRecord: the record, its filters and
+    the formatter cost ~25 µs a request, most of what observability costs (`nox -s bench`); this
+    costs ~3 µs. The document has the shape of every record's (`logging.log_document`) and goes
+    to the same places. Without `outputs` (the readable console of development) the line goes
+    through `logging` as usual. Either way the `access` logger's level turns it on and off.
+    """
+
+    def __init__(self, service: str, outputs: Sequence[DocumentOutput] | None = None) -> None:
+        self.service = service
+        self.outputs = outputs
+        self.logger = logging.getLogger(LOGGER_NAME)
+
+    def __call__(
+        self,
+        *,
+        request_id: str,
+        method: str,
+        path: str,
+        status_code: int,
+        duration_ms: float,
+        client_ip: str | None,
+        user_agent: str | None,
+    ) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        message = f"{method} {path} {status_code}"
+        fields = {
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status_code": status_code,
+            "duration_ms": duration_ms,
+            "client_ip": client_ip,
+            "user_agent": user_agent,
+        }
+        if self.outputs is None:
+            self.logger.info(message, extra=fields)
+            return
+        document = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO",
+            "logger": LOGGER_NAME,
+            "message": message,
+            "service": self.service,
+            **fields,
+        }
+        for output in self.outputs:
+            output(document)
