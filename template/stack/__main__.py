@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     bench_parser = commands.add_parser("bench", help="the API against pgbench; reports/bench.json")
     bench_parser.add_argument("--vus", type=int, default=16, help="k6 virtual users (default 16)")
     bench_parser.add_argument(
-        "--duration", type=int, default=20, help="seconds per run (default 20)"
+        "--duration", type=int, default=10, help="seconds per run (default 10)"
     )
     bench_parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="API workers (default: cores)"
