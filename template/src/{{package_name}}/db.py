@@ -3,7 +3,7 @@ connection pool the API runs those statements on.
 
 SQLAlchemy describes the schema (and Alembic migrates it) and builds every statement, once, at
 import. At request time the compiled SQL goes straight to psycopg: SQLAlchemy's execution layer
-costs more CPU than the whole rest of a request (see `nox -s bench`).
+cost about as much CPU as all the rest of a request (see `nox -s bench`).
 """
 
 from collections.abc import Collection
