@@ -1,9 +1,11 @@
 """The access log: one line per answered request, in the shape of every other log document."""
 
 import logging
+import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
+
+from .documents import document_head
 
 LOGGER_NAME = "access"
 
@@ -16,10 +18,10 @@ class AccessLog:
 
     The line is built as a document directly, not as a LogRecord: the record, its filters and
     the formatter cost ~27 µs a request (measured in process), over half of what observability
-    cost; built directly it costs ~12 µs. The document has the shape of every record's
-    (`logging.log_document`) and goes to the same places. Without `outputs` (the readable console
-    of development) the line goes through `logging` as usual. Either way the `access` logger's
-    level turns it on and off.
+    cost; built directly it costs ~12 µs. It starts like every record's document
+    (`documents.document_head`) and goes to the same places. Without `outputs` (the readable
+    console of development) the line goes through `logging` as usual. Either way the `access`
+    logger's level turns it on and off.
     """
 
     def __init__(self, service: str, outputs: Sequence[DocumentOutput] | None = None) -> None:
@@ -53,13 +55,14 @@ class AccessLog:
         if self.outputs is None:
             self.logger.info(message, extra=fields)
             return
-        document = {
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "INFO",
-            "logger": LOGGER_NAME,
-            "message": message,
-            "service": self.service,
-            **fields,
-        }
+        document = document_head(
+            created=time.time(),
+            level="INFO",
+            logger=LOGGER_NAME,
+            message=message,
+            service=self.service,
+            request_id=request_id,
+        )
+        document.update(fields)
         for output in self.outputs:
             output(document)

@@ -1,0 +1,26 @@
+"""The shape of a log document, whatever wrote it: a LogRecord (logging.py) or the access log
+(access.py), on stdout or in OpenSearch."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+
+def document_head(
+    *, created: float, level: str, logger: str, message: str, service: str, request_id: str | None
+) -> dict[str, Any]:
+    """The fields every document starts with, in this order; a document's own fields follow."""
+    return {
+        "timestamp": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "message": message,
+        "service": service,
+        "request_id": request_id,
+    }
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """One line of JSON; values JSON has no type for (a UUID, an exception) become strings."""
+    return orjson.dumps(document, default=str).decode()
