@@ -4,7 +4,7 @@ import { crudFlow } from "./lib/flow.js";
 
 export const options = {
   vus: Number(__ENV.VUS || "16"),
-  duration: __ENV.DURATION || "20s",
+  duration: __ENV.DURATION || "10s",
   summaryTrendStats: ["avg", "min", "med", "max", "p(95)", "p(99)"],
 };
 
