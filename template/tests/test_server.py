@@ -1,11 +1,15 @@
-"""The API as it runs in production: a real uvicorn process over HTTP, not in-process ASGI."""
+"""The API as it runs in production: real server processes, not in-process ASGI."""
+
+import json
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
 
-pytestmark = pytest.mark.usefixtures("empty_tables")
 
-
+@pytest.mark.usefixtures("empty_tables")
 def test_the_served_api_creates_and_lists_items(live_api: str) -> None:
     with httpx.Client(base_url=live_api) as http:
         created = http.post("/items", json={"title": "over the wire"})
@@ -18,6 +22,7 @@ def test_the_served_api_creates_and_lists_items(live_api: str) -> None:
     assert http_delete.status_code == 204
 
 
+@pytest.mark.usefixtures("empty_tables")
 def test_the_served_api_answers_malformed_requests_with_problems(live_api: str) -> None:
     response = httpx.post(
         f"{live_api}/items", content=b"{", headers={"content-type": "application/json"}
@@ -26,3 +31,30 @@ def test_the_served_api_answers_malformed_requests_with_problems(live_api: str) 
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-request-id"]
+
+
+def test_each_worker_freezes_what_startup_built(serve_module: str, database_url: str) -> None:
+    # In a process of its own: freezing would otherwise change the collector of the test run.
+    report = (
+        "import gc, json;"
+        f"from {serve_module} import YOUNG_GENERATION_THRESHOLD, create_worker_app;"
+        "before = gc.get_freeze_count();"
+        "app = create_worker_app();"
+        "print(json.dumps([type(app).__name__, before, gc.get_freeze_count(),"
+        " gc.get_threshold()[0], YOUNG_GENERATION_THRESHOLD]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", report],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    app_type, frozen_before, frozen_after, young_threshold, expected = json.loads(
+        result.stdout.splitlines()[-1]
+    )
+    assert app_type == "FastAPI"
+    assert frozen_before == 0
+    assert frozen_after > 10_000  # the modules, the app, its routes and schemas
+    assert young_threshold == expected > 700

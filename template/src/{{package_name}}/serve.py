@@ -2,16 +2,21 @@
 
 Several uvicorn workers (uvloop, httptools) share one port; their Prometheus samples meet in
 PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in.
-Nothing here imports prometheus_client: it must see the directory before it is first imported.
+Nothing here imports prometheus_client at import time: it must see the directory first.
 """
 
 import argparse
+import gc
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
+
+# Young objects a collection may wait for; Python's default is 700 (see tune_garbage_collector).
+YOUNG_GENERATION_THRESHOLD = 20_000
 
 
 def prepare_metrics_dir(path: str | None) -> Path:
@@ -20,6 +25,30 @@ def prepare_metrics_dir(path: str | None) -> Path:
     directory.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     return directory
+
+
+def create_worker_app() -> FastAPI:
+    """The app as each worker process builds it: created, then the collector tuned for a server."""
+    from .main import create_app  # here, not at the top: prometheus_client must see its directory
+
+    app = create_app()
+    tune_garbage_collector()
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """Spend less of each request in Python's cyclic garbage collector.
+
+    Measured with `nox -s bench`: the collector took about an eighth of the API's CPU. Every full
+    collection walked the ~110,000 objects that importing the app leaves (30 ms each, and a
+    request waits through it), and a young collection ran every ~8 requests because requests in
+    flight keep some hundreds of objects alive. Those objects live as long as the process, so
+    they are frozen out of every later collection; the young generation waits for more objects.
+    """
+    gc.collect()
+    gc.freeze()
+    _, *older_thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *older_thresholds)
 
 
 def main() -> None:
@@ -35,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare_metrics_dir(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
     uvicorn.run(
-        f"{__package__}.main:create_app",
+        f"{__package__}.serve:create_worker_app",
         factory=True,
         host=args.host,
         port=args.port,
