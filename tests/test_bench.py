@@ -1,0 +1,52 @@
+"""`nox -s bench` runs end to end on the service as rendered: the table, and reports/bench.json with
+every figure the README describes. How fast the service is, the benchmark says; no test does."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .rendering import render
+
+REPORTED = {
+    "service_flows_per_s",
+    "pgbench_flows_per_s",
+    "ratio",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "errors",
+    "cpu_ms_per_request",
+    "observability_overhead",
+    "variants",
+}
+
+
+def test_bench_prints_the_table_and_reports_every_figure(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
+
+    result = subprocess.run(
+        ["nox", "-s", "bench", "--", "--duration", "1", "--vus", "2"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    report = json.loads((project / "reports" / "bench.json").read_text())
+    assert set(report) >= REPORTED
+    assert report["errors"] == 0
+    # The same SQL without an API in front is faster, whatever the machine.
+    assert 0 < report["service_flows_per_s"] < report["pgbench_flows_per_s"]
+    ratio = report["service_flows_per_s"] / report["pgbench_flows_per_s"]
+    assert report["ratio"] == pytest.approx(ratio, abs=0.001)  # from the unrounded rates
+    assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
+    assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
+    assert set(report["variants"]) == {"observability", "bare"}
+    for label in ("ratio (service / pgbench)", "observability overhead", "latency p50 / p95 / p99"):
+        assert label in result.stdout
