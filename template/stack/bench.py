@@ -5,6 +5,7 @@ Everything runs on this machine: k6 and pgbench compete with the API and Postgre
 same cores, which is why the figures are compared as ratios taken in one run.
 """
 
+import importlib
 import json
 import os
 import re
@@ -24,10 +25,9 @@ from .database import libpq_url, start_embedded, stop_embedded
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
 from .processes import Recorded, spawn, stop, tail, wait_healthy
-from .services import BACKEND, PROJECT_ROOT, Env
+from .services import BACKEND, PACKAGE, PROJECT_ROOT, Env
 from .target import free_port
 
-BENCH_SQL = Path(__file__).with_name("bench.sql")
 # Each variant runs this many times, taking turns. Every k6 run opens its connections anew, and
 # how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
 # largest source of noise here, which more, shorter runs average out.
@@ -38,6 +38,16 @@ VARIANTS: dict[str, dict[str, str]] = {
     "bare": {"OBSERVABILITY": "false"},
 }
 SEED_ITEMS = 1000
+# What pgbench sends for the parameters of the service's statements: `:n` is a random number
+# per flow, `:id` the id its INSERT returned (through \gset).
+PGBENCH_VALUES = {
+    "title": "('bench ' || :n)",
+    "description": "'pgbench'",
+    "status": "'pending'",
+    "item_id": ":id",
+    "limit": "20",
+    "offset": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,9 @@ def bench(
                     report = workdir / f"run-{name}.json"
                     runs[name].append(_measured(base, vus, duration_s, report, api, postgres))
         _vacuum(database_url)
-        pgbench = _pgbench(database_url, vus, duration_s)
+        script = workdir / "flow.sql"
+        script.write_text(pgbench_script())
+        pgbench = _pgbench(database_url, script, vus, duration_s)
     finally:
         stop_embedded(postgres)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -225,7 +237,23 @@ def _k6(base: str, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
     return summary
 
 
-def _pgbench(database_url: str, clients: int, duration_s: int) -> float:
+def pgbench_script() -> str:
+    """The CRUD flow of k6/lib/flow.js as a pgbench script: the very statements the service
+    sends (`items/service.py`), one round trip each, so the two can never drift apart."""
+    service = importlib.import_module(f"{PACKAGE}.items.service")
+    flow = (
+        service.CREATE_SQL,
+        service.GET_SQL,
+        service.REPLACE_SQL,
+        service.DELETE_SQL,
+        service.LIST_SQL,
+    )
+    create, *others = (statement % PGBENCH_VALUES for statement in flow)
+    lines = ["\\set n random(1, 1000000000)", f"{create} \\gset", *(f"{sql};" for sql in others)]
+    return "\n".join(lines) + "\n"
+
+
+def _pgbench(database_url: str, script: Path, clients: int, duration_s: int) -> float:
     """Flows per second pgbench reaches with the API's statements, over the same socket."""
     socket_dir = re.search(r"host=([^&]+)", database_url)
     database = database_url.split("?")[0].rsplit("/", 1)[1]
@@ -233,7 +261,7 @@ def _pgbench(database_url: str, clients: int, duration_s: int) -> float:
     pgbench = _pgserver_bin("pgbench")
     command = [
         pgbench, "--no-vacuum", "--protocol=prepared", f"--client={clients}",
-        f"--jobs={os.cpu_count() or 1}", f"--time={duration_s}", f"--file={BENCH_SQL}",
+        f"--jobs={os.cpu_count() or 1}", f"--time={duration_s}", f"--file={script}",
         "--username=postgres", f"--host={socket_dir[1] if socket_dir else 'localhost'}", database,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603

@@ -1,5 +1,5 @@
 // The CRUD flow one iteration runs: create, get, update, delete, then list. The `crud` scenario
-// and `nox -s bench` both drive it (and stack/bench.sql mirrors its statements for pgbench).
+// and `nox -s bench` both drive it (and pgbench runs the same statements: stack/bench.py).
 import http from "k6/http";
 import { BASE_URL, expectStatus, params } from "./common.js";
 

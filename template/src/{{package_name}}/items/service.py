@@ -17,6 +17,7 @@ _COLUMNS = (Item.id, Item.title, Item.description, Item.status, Item.created_at,
 _ITEMS = TypeAdapter(list[ItemRead])
 
 # Built with SQLAlchemy (checked against the model) and compiled to SQL once, at import.
+# Public: `nox -s bench` gives pgbench exactly these statements (stack/bench.py).
 # Oldest first, with the id as tie-breaker: new items land on the last page, so paging with
 # limit/offset stays stable while others create items.
 _LIST_PAGE = (
@@ -25,20 +26,20 @@ _LIST_PAGE = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_LIST = to_sql(_LIST_PAGE)
-_LIST_BY_STATUS = to_sql(_LIST_PAGE.where(Item.status == bindparam("status")))
-_GET = to_sql(select(*_COLUMNS).where(Item.id == bindparam("item_id")))
+LIST_SQL = to_sql(_LIST_PAGE)
+LIST_BY_STATUS_SQL = to_sql(_LIST_PAGE.where(Item.status == bindparam("status")))
+GET_SQL = to_sql(select(*_COLUMNS).where(Item.id == bindparam("item_id")))
 # Create and replace set exactly the fields a client writes, from parameters of the same names.
 _WRITABLE = tuple(ItemIn.model_fields)
-_CREATE = to_sql(insert(Item).returning(*_COLUMNS), set_columns=_WRITABLE)
-_REPLACE = to_sql(
+CREATE_SQL = to_sql(insert(Item).returning(*_COLUMNS), set_columns=_WRITABLE)
+REPLACE_SQL = to_sql(
     update(Item)
     .where(Item.id == bindparam("item_id"))
     .values(updated_at=func.now())
     .returning(*_COLUMNS),
     set_columns=_WRITABLE,
 )
-_DELETE = to_sql(delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id))
+DELETE_SQL = to_sql(delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id))
 
 
 class ItemNotFoundError(NotFoundError):
@@ -52,37 +53,37 @@ async def list_items(
     page = {"limit": limit, "offset": offset}
     async with pool.connection() as conn:
         if status is None:
-            cursor = await conn.execute(_LIST, page)
+            cursor = await conn.execute(LIST_SQL, page)
         else:
-            cursor = await conn.execute(_LIST_BY_STATUS, {**page, "status": status})
+            cursor = await conn.execute(LIST_BY_STATUS_SQL, {**page, "status": status})
         rows = await cursor.fetchall()
     return _ITEMS.validate_python(rows)
 
 
 async def get_item(pool: Pool, item_id: uuid.UUID) -> ItemRead:
     async with pool.connection() as conn:
-        cursor = await conn.execute(_GET, {"item_id": item_id})
+        cursor = await conn.execute(GET_SQL, {"item_id": item_id})
         row = await cursor.fetchone()
     return _found(row, item_id)
 
 
 async def create_item(pool: Pool, data: ItemIn) -> ItemRead:
     async with pool.connection() as conn:
-        cursor = await conn.execute(_CREATE, data.model_dump())
+        cursor = await conn.execute(CREATE_SQL, data.model_dump())
         row = await cursor.fetchone()
     return ItemRead.model_validate(row)
 
 
 async def replace_item(pool: Pool, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
     async with pool.connection() as conn:
-        cursor = await conn.execute(_REPLACE, {"item_id": item_id, **data.model_dump()})
+        cursor = await conn.execute(REPLACE_SQL, {"item_id": item_id, **data.model_dump()})
         row = await cursor.fetchone()
     return _found(row, item_id)
 
 
 async def delete_item(pool: Pool, item_id: uuid.UUID) -> None:
     async with pool.connection() as conn:
-        cursor = await conn.execute(_DELETE, {"item_id": item_id})
+        cursor = await conn.execute(DELETE_SQL, {"item_id": item_id})
         row = await cursor.fetchone()
     if row is None:
         raise ItemNotFoundError(item_id)
