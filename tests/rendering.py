@@ -1,5 +1,9 @@
-"""Rendering the template for tests, over the answer combinations Paved supports."""
+"""Rendering the template for tests, over the answer combinations Paved supports, and running
+a render's own nox sessions."""
 
+import os
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import copier
@@ -38,3 +42,27 @@ def _copy(destination: Path, answers: dict[str, str | bool], *, run_tasks: bool)
         quiet=True,
     )
     return destination
+
+
+# What a render's nox must not inherit from this test session: its virtualenv and import path,
+# and its database (the render's sessions use their own).
+_THIS_SESSION_ONLY = frozenset({"VIRTUAL_ENV", "PYTHONPATH", "DATABASE_URL"})
+
+
+def render_env(**overrides: str) -> dict[str, str]:
+    """This environment without what belongs to this test session, plus `overrides`."""
+    return {k: v for k, v in os.environ.items() if k not in _THIS_SESSION_ONLY} | overrides
+
+
+def run_nox(
+    project: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`nox ARGS` in a render (in `render_env()` unless `env` is given); output captured."""
+    return subprocess.run(
+        ["nox", *args],
+        cwd=project,
+        env=render_env() if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )

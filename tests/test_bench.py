@@ -2,13 +2,11 @@
 every figure the README describes. How fast the service is, the benchmark says; no test does."""
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from .rendering import render
+from .rendering import render, run_nox
 
 REPORTED = {
     "service_flows_per_s",
@@ -26,16 +24,8 @@ REPORTED = {
 
 def test_bench_prints_the_table_and_reports_every_figure(tmp_path: Path) -> None:
     project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
 
-    result = subprocess.run(
-        ["nox", "-s", "bench", "--", "--duration", "1", "--vus", "2"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_nox(project, "-s", "bench", "--", "--duration", "1", "--vus", "2")
 
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     report = json.loads((project / "reports" / "bench.json").read_text())

@@ -1,27 +1,17 @@
 """`nox -s contract` passes on the service as rendered, and fails, naming the failure, on a
 render with a bug planted in it: the gate bites."""
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from .rendering import SUPPORTED_COMBINATIONS, render
+from .rendering import SUPPORTED_COMBINATIONS, render, render_env, run_nox
 
 
 def run_contract(project: Path) -> subprocess.CompletedProcess[str]:
     # API_BASE on a port nobody listens on: the session must start its own private API.
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
-    env["API_BASE"] = "http://127.0.0.1:9"
-    return subprocess.run(
-        ["nox", "-s", "contract"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_nox(project, "-s", "contract", env=render_env(API_BASE="http://127.0.0.1:9"))
 
 
 def plant(project: Path, path: str, old: str, new: str) -> None:

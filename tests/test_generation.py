@@ -1,7 +1,6 @@
 """Render the template over every supported answer combination and hold each render to the bar a
 new service must meet: every file rendered, and the service's own lint and tests passing."""
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -11,7 +10,7 @@ import jinja2
 import pytest
 import yaml
 
-from .rendering import ROOT, SUPPORTED_COMBINATIONS, render, render_without_tasks
+from .rendering import ROOT, SUPPORTED_COMBINATIONS, render, render_without_tasks, run_nox
 
 # Jinja left in a file rendered from a .jinja template means an answer never reached it. Other
 # files are copied as they are, and some rightly hold braces (Grafana legends, GitHub Actions).
@@ -75,15 +74,7 @@ def test_the_new_service_is_a_git_repository_with_its_files_staged(rendered: Pat
 
 def test_the_service_passes_its_own_lint_and_tests(rendered: Path) -> None:
     # The render's own nox, with a clean environment: nothing of this session's venv leaks in.
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
-    result = subprocess.run(
-        ["nox", "-s", "lint", "tests"],
-        cwd=rendered,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_nox(rendered, "-s", "lint", "tests")
 
     assert result.returncode == 0, result.stdout[-10_000:] + result.stderr[-10_000:]
 

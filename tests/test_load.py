@@ -2,25 +2,16 @@
 saying so, when an objective cannot be met."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-from .rendering import render
+from .rendering import render, render_env, run_nox
 
 
 def run_load(project: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
     # Nothing answers on these ports: a private API for the run, and no result streaming.
-    env |= {"API_BASE": "http://127.0.0.1:9", "PROMETHEUS_PORT": "9"}
-    return subprocess.run(
-        ["nox", "-s", "load", "--", "--quick", "crud"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = render_env(API_BASE="http://127.0.0.1:9", PROMETHEUS_PORT="9")
+    return run_nox(project, "-s", "load", "--", "--quick", "crud", env=env)
 
 
 def test_load_passes_and_reports_each_objective(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .rendering import SUPPORTED_COMBINATIONS, render
+from .rendering import SUPPORTED_COMBINATIONS, render, render_env, run_nox
 
 
 def free_port() -> int:
@@ -39,26 +39,17 @@ class Stack:
     def __init__(self, project: Path) -> None:
         self.project = project
         self.ports = {name: free_port() for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT")}
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}},
+        self.env = render_env(
             **{name: str(port) for name, port in self.ports.items()},
-            "STACK_MODE": "native",
-            "API_BASE": f"http://127.0.0.1:{self.ports['API_PORT']}",
-        }
+            STACK_MODE="native",
+            API_BASE=f"http://127.0.0.1:{self.ports['API_PORT']}",
+        )
         self.api = self.env["API_BASE"]
 
     def nox(self, *args: str) -> subprocess.CompletedProcess[str]:
         # After the first run, -R reuses the session's environment: no reinstall.
         reuse = ["-R"] if (self.project / ".nox").exists() else []
-        result = subprocess.run(
-            ["nox", *reuse, "-s", *args],
-            cwd=self.project,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return result
+        return run_nox(self.project, *reuse, "-s", *args, env=self.env)
 
     def recorded_pids(self) -> dict[str, int]:
         state = json.loads((self.project / ".stack" / "state.json").read_text())

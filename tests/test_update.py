@@ -1,7 +1,6 @@
 """`copier update`: a service rendered at one template tag takes the next one's changes cleanly,
 keeps its answers and its own edits, and still passes its tests."""
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import copier
 import yaml
 
-from .rendering import ROOT
+from .rendering import ROOT, run_nox
 
 GIT_IDENTITY = ["-c", "user.name=Paved Tests", "-c", "user.email=tests@paved.invalid"]
 
@@ -67,9 +66,6 @@ def test_update_takes_template_changes_and_keeps_local_edits(tmp_path: Path) -> 
     changed = git(service, "diff", "--name-only").split()
     assert all("<<<<<<<" not in (service / name).read_text() for name in changed)
 
-    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "DATABASE_URL"}}
     git(service, "add", "--all")
-    result = subprocess.run(
-        ["nox", "-s", "tests"], cwd=service, env=env, capture_output=True, text=True, check=False
-    )
+    result = run_nox(service, "-s", "tests")
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
