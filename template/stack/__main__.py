@@ -8,8 +8,9 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import bench, compose, load, native, slo
+from . import bench, compose, load, native, slo, tools
 from .environment import ensure_env_file, load_env
+from .services import left_out
 from .target import api_target
 
 
@@ -21,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(args)
     if args.command == "slo":
         return _slo(check=args.check)
+    if args.command == "tool":
+        return _tool(tools.BY_NAME[args.program], args.arguments)
     if args.command == "load":
         env = load_env()
         with api_target(env) as base:
@@ -78,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         "slo", help="write the alert rules and SLO dashboard generated from k6/slo.json"
     )
     slo_parser.add_argument("--check", action="store_true", help="only check they are current")
+    tool_parser = commands.add_parser(
+        "tool",
+        help="run a system program (lint hooks do); when it is not installed, say how to install"
+        " it and succeed, unless CI=true",
+    )
+    tool_parser.add_argument("program", choices=sorted(tools.BY_NAME))
+    tool_parser.add_argument("arguments", nargs=argparse.REMAINDER, help="its arguments")
     with_api = commands.add_parser(
         "with-api",
         help="run a command against the API at API_BASE, or a private one when none answers;"
@@ -102,9 +112,10 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _compose(args: argparse.Namespace) -> int:
     if args.command == "up":
-        return compose.compose(
+        code = compose.compose(
             "up", "--detach", "--wait", "--build", development=not args.production
         )
+        return code or compose.compose("images")  # what runs, with the versions of its images
     if args.command == "down":
         return compose.compose("down", "--remove-orphans", *(["--volumes"] if args.wipe else []))
     if args.command == "logs":
@@ -116,11 +127,14 @@ def _native(args: argparse.Namespace) -> int:
     env = load_env()
     if args.command == "up":
         try:
-            rows = native.up(env)
+            rows, versions = native.up(env)
         except native.StackError as error:
             print(f"up failed: {error}", file=sys.stderr)
             return 1
         _print_table(rows)
+        print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
+        for program in left_out():
+            print(f"Left out: {program.missing()}")
         return 0
     if args.command == "down":
         stopped = native.down(wipe=args.wipe)
@@ -143,6 +157,17 @@ def _with_api(tool: list[str]) -> int:
     with api_target(env) as base:
         argv = [arg.replace("{api}", base) for arg in command]
         return subprocess.run(argv, env={**env, "API_BASE": base}, check=False).returncode  # noqa: S603
+
+
+def _tool(program: tools.Program, arguments: list[str]) -> int:
+    path = program.find()
+    if path is None:
+        if tools.required():
+            print(f"{program.missing()} (required when CI=true)", file=sys.stderr)
+            return 1
+        print(f"Skipped: {program.missing()}")
+        return 0
+    return subprocess.run([path, *arguments], check=False).returncode  # noqa: S603
 
 
 def _slo(*, check: bool) -> int:

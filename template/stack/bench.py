@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import psycopg
 
-from .database import libpq_url, start_embedded, stop_embedded
+from .database import libpq_url, postgres_tool, start_embedded, stop_embedded
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
 from .processes import Recorded, spawn, stop, tail, wait_healthy
@@ -107,7 +107,7 @@ def bench(
         script.write_text(pgbench_script())
         pgbench = _pgbench(database_url, script, vus, duration_s)
     finally:
-        stop_embedded(postgres)
+        stop_embedded(postgres, workdir / "postgres")
         shutil.rmtree(workdir, ignore_errors=True)
     measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
     main, bare = measured["observability"], measured["bare"]
@@ -255,14 +255,12 @@ def pgbench_script() -> str:
 
 def _pgbench(database_url: str, script: Path, clients: int, duration_s: int) -> float:
     """Flows per second pgbench reaches with the API's statements, over the same socket."""
-    socket_dir = re.search(r"host=([^&]+)", database_url)
-    database = database_url.split("?")[0].rsplit("/", 1)[1]
-    # pgserver's own pgbench: the same PostgreSQL version as the server.
-    pgbench = _pgserver_bin("pgbench")
+    # The embedded server's own pgbench (same PostgreSQL version); the URL is its database
+    # argument, a Unix socket (host=) or a loopback port alike.
     command = [
-        pgbench, "--no-vacuum", "--protocol=prepared", f"--client={clients}",
+        postgres_tool("pgbench"), "--no-vacuum", "--protocol=prepared", f"--client={clients}",
         f"--jobs={os.cpu_count() or 1}", f"--time={duration_s}", f"--file={script}",
-        "--username=postgres", f"--host={socket_dir[1] if socket_dir else 'localhost'}", database,
+        libpq_url(database_url),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
@@ -270,12 +268,6 @@ def _pgbench(database_url: str, script: Path, clients: int, duration_s: int) -> 
         msg = f"pgbench failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
         raise RuntimeError(msg)
     return float(tps[1])
-
-
-def _pgserver_bin(name: str) -> str:
-    import pgserver
-
-    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
 
 
 def _cpu_seconds(pid: int) -> float:

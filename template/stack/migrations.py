@@ -1,8 +1,9 @@
 """Bringing a database's schema to head with the project's Alembic migrations."""
 
 import subprocess
+import sys
 
-from .services import PROJECT_ROOT, Env, venv_bin
+from .services import PROJECT_ROOT, Env
 
 
 class MigrationError(Exception):
@@ -10,8 +11,8 @@ class MigrationError(Exception):
 
 
 def migrate(env: Env, database_url: str) -> None:
-    result = subprocess.run(  # noqa: S603 - fixed command
-        [venv_bin("alembic"), "upgrade", "head"],
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
         env={**env, "DATABASE_URL": database_url},
         cwd=PROJECT_ROOT,
         capture_output=True,

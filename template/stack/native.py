@@ -1,24 +1,32 @@
 """Native mode: the stack as local processes on loopback, recorded in `.stack/state.json`."""
 
 import json
+import platform
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import yaml
 
-from .database import exporter_dsn, start_embedded, stop_embedded
+from .database import exporter_dsn, libpq_url, start_embedded, stop_embedded
 from .migrations import MigrationError, migrate
 from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
 from .services import (
+    OPTIONAL_PROGRAMS,
     PROJECT_ROOT,
     PROMETHEUS,
+    SERVICE_DISTRIBUTIONS,
     STATE_DIR,
     Env,
     Service,
     native_services,
 )
+from .tools import Program
 
 STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
@@ -38,8 +46,11 @@ class Status:
     state: str
 
 
-def up(env: Env) -> list[Status]:
-    """Start whatever is not running and healthy yet; never leave half a stack behind."""
+def up(env: Env) -> tuple[list[Status], dict[str, str]]:
+    """Start whatever is not running and healthy yet; never leave half a stack behind.
+
+    Returns each service's state, and the version of every program the stack runs.
+    """
     STATE_DIR.mkdir(exist_ok=True)
     state = _load_state()
     started: list[str] = []
@@ -67,7 +78,7 @@ def up(env: Env) -> list[Status]:
             raise
         raise StackError(str(error)) from error
     _save_state(state)
-    return status(env)
+    return status(env), versions(database_url, services)
 
 
 def down(*, wipe: bool = False) -> list[str]:
@@ -100,6 +111,30 @@ def status(env: Env) -> list[Status]:
             health = "healthy" if is_healthy(service.url(env, service.health_path)) else "unhealthy"
         rows.append(Status(service.name, service.url(env, service.browse_path), health))
     return rows
+
+
+def versions(database_url: str, services: list[Service]) -> dict[str, str]:
+    """What runs, by program: PostgreSQL as the server reports it, the rest as installed."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    found = {
+        "PostgreSQL": str(row[0]) if row else "?",
+        "Python": platform.python_version(),
+        **{name: metadata.version(name) for name in SERVICE_DISTRIBUTIONS},
+    }
+    for service in services:
+        if program := OPTIONAL_PROGRAMS.get(service):
+            found[service.name] = _program_version(program)
+    return found
+
+
+def _program_version(program: Program) -> str:
+    # "prometheus, version 2.42.0+ds (branch: ...)" -> "2.42.0+ds"; the same shape for exporters.
+    result = subprocess.run(  # noqa: S603 - a program found on PATH, with a fixed argument
+        [program.find() or program.name, "--version"], capture_output=True, text=True, check=False
+    )
+    found = re.search(r"version (\S+)", result.stdout + result.stderr)
+    return found[1] if found else "?"
 
 
 def log_files() -> dict[str, Path]:
@@ -164,7 +199,7 @@ def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any
 
 def _stop(name: str, recorded: Recorded) -> None:
     if name == POSTGRES:
-        stop_embedded(recorded)
+        stop_embedded(recorded, POSTGRES_DATA)
     else:
         stop(recorded)
 

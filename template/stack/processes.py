@@ -2,13 +2,21 @@
 
 import contextlib
 import signal
+import socket
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 import psutil
+
+if sys.platform == "win32":
+    # Its own process group: a Ctrl+C in the console that ran `nox -s up` does not reach it.
+    DETACHED = subprocess.CREATE_NEW_PROCESS_GROUP
+else:
+    DETACHED = 0  # start_new_session does it on POSIX
 
 
 @dataclass(frozen=True)
@@ -47,40 +55,68 @@ def spawn(command: list[str], env: dict[str, str], log_file: Path, cwd: Path) ->
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives `nox` exiting; `down` stops the whole group
+            start_new_session=True,  # survives `nox` exiting (ignored on Windows)
+            creationflags=DETACHED,
         )
     return Recorded.of(process.pid)
 
 
-def stop(recorded: Recorded, sig: signal.Signals = signal.SIGTERM, timeout_s: float = 15.0) -> None:
-    """Stop a recorded process and its children; SIGKILL if it outlives the timeout."""
+def stop(recorded: Recorded, sig: signal.Signals | None = None, timeout_s: float = 15.0) -> None:
+    """Stop a recorded process and its children: `sig` where the platform has signals, else
+    terminate() (SIGTERM; TerminateProcess on Windows); kill() if it outlives the timeout."""
     if not recorded.is_running():
         return
     process = psutil.Process(recorded.pid)
     family = [process, *process.children(recursive=True)]
     for member in family:
-        _signal(member, sig)
+        with contextlib.suppress(psutil.NoSuchProcess):  # it ended by itself meanwhile
+            if sig is None:
+                member.terminate()
+            else:
+                member.send_signal(sig)
     _, alive = psutil.wait_procs(family, timeout=timeout_s)
     for member in alive:
-        _signal(member, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
     psutil.wait_procs(alive, timeout=5)
 
 
-def _signal(process: psutil.Process, sig: signal.Signals) -> None:
-    with contextlib.suppress(psutil.NoSuchProcess):  # it ended by itself meanwhile
-        process.send_signal(sig)
-
-
 def port_owner(port: int) -> str | None:
-    """Who listens on a loopback-reachable TCP port: a description, or None when it is free."""
-    for conn in psutil.net_connections(kind="tcp"):
+    """Who holds a loopback TCP port: a description, or None when it is free."""
+    if not _port_in_use(port):
+        return None
+    return _listener(port) or "another process"
+
+
+def _port_in_use(port: int) -> bool:
+    # Something answers there, or the address cannot be had (a listener on another interface).
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return True
+    with socket.socket() as probe:
+        if sys.platform != "win32":  # connections in TIME_WAIT do not block a server
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _listener(port: int) -> str | None:
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except psutil.AccessDenied:  # macOS lists other processes' sockets to root only
+        return None
+    for conn in connections:
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
             if conn.pid is None:
-                return "another process"
+                return None
             try:
                 process = psutil.Process(conn.pid)
                 return f"pid {conn.pid} ({' '.join(process.cmdline())[:80]})"
-            except psutil.NoSuchProcess:
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
                 return f"pid {conn.pid}"
     return None
 

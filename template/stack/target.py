@@ -51,7 +51,7 @@ def _private_api(env: Env) -> Iterator[str]:
     finally:
         if api is not None:
             stop(api)
-        stop_embedded(postgres)
+        stop_embedded(postgres, workdir / "postgres")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

