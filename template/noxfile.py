@@ -1,10 +1,18 @@
 """The service's lifecycle, one session each: `nox -l` lists them, a bare `nox` runs lint and tests."""
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
+
+# The service's Python, as CI and the images run it: every session runs on it, whichever Python
+# runs nox (uv finds it on this machine, or fetches it). Delete .python-version to run the
+# sessions on nox's own Python instead.
+PYTHON_VERSION_FILE = Path(__file__).parent / ".python-version"
+PYTHON = PYTHON_VERSION_FILE.read_text().strip() if PYTHON_VERSION_FILE.exists() else None
 
 
 def install_project(session: nox.Session, *groups: str) -> None:
@@ -21,21 +29,21 @@ def install_project(session: nox.Session, *groups: str) -> None:
     )  # fmt: skip
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Run every pre-commit hook on all files: ruff, formatting, strict mypy, YAML/TOML checks."""
     install_project(session, "lint", "test")
     session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
 
 
-@nox.session
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run pytest against a real PostgreSQL: DATABASE_URL's server, or an embedded one."""
     install_project(session, "test")
     session.run("pytest", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def contract(session: nox.Session) -> None:
     """Fuzz the API against its OpenAPI spec with Schemathesis (settings: schemathesis.toml)."""
     install_project(session, "stack", "contract")
@@ -46,42 +54,42 @@ def contract(session: nox.Session) -> None:
     )  # fmt: skip
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def load(session: nox.Session) -> None:
     """Run k6 scenarios (default: crud basic) gated on k6/slo.json; `-- --quick` for short stages."""
     install_project(session, "stack", "load")
     session.run("python", "-m", "stack", "load", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Measure the CRUD flow against pgbench's ceiling and observability's cost (reports/bench.json)."""
     install_project(session, "stack", "load")
     session.run("python", "-m", "stack", "bench", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def slo(session: nox.Session) -> None:
     """Regenerate the Prometheus alert rules and the Grafana SLO dashboard from k6/slo.json."""
     install_project(session, "stack")
     session.run("python", "-m", "stack", "slo")
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def up(session: nox.Session) -> None:
     """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
     install_project(session, "up")
     session.run("python", "-m", "stack", "up", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def down(session: nox.Session) -> None:
     """Stop everything `up` started; `nox -s down -- --wipe` also deletes the data."""
     install_project(session, "stack")
     session.run("python", "-m", "stack", "down", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(python=PYTHON, default=False)
 def logs(session: nox.Session) -> None:
     """Show and follow the stack's logs (`-- --no-follow` to print and exit, `-- backend` for one)."""
     install_project(session, "stack")
