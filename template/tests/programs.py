@@ -7,12 +7,13 @@ import pytest
 from stack.tools import Program, required
 
 
-def require(program: Program) -> str:
-    """The path of `program`; skips (fails in CI) the calling test when it is not installed."""
-    path = program.find()
-    if path is None:
-        do_without(program.missing())
-    return path
+def require(*programs: Program) -> list[str]:
+    """The paths of `programs`; skips (fails in CI) the calling test, naming each one missing."""
+    paths = [program.find() for program in programs]
+    missing = [program.missing() for program, path in zip(programs, paths, strict=True) if not path]
+    if missing:
+        do_without("; ".join(missing))
+    return [path for path in paths if path]
 
 
 def do_without(reason: str) -> NoReturn:

@@ -98,7 +98,7 @@ def wait_for(prometheus: str, expr: str, timeout_s: float = 60) -> None:
 def prometheus(
     live_api: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    prometheus_binary, exporter_binary = require(PROMETHEUS), require(POSTGRES_EXPORTER)
+    prometheus_binary, exporter_binary = require(PROMETHEUS, POSTGRES_EXPORTER)
     workdir = tmp_path_factory.mktemp("prometheus")
     exporter = f"127.0.0.1:{free_port()}"
     exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(psycopg_url(database_url))}

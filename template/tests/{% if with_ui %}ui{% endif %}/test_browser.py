@@ -32,7 +32,8 @@ def chromium_path() -> str:
         if not Path(path).is_file():
             do_without(f"CHROMIUM_PATH={path} is not a file")
         return path
-    return require(CHROMIUM)
+    [path] = require(CHROMIUM)
+    return path
 
 
 @pytest.fixture(scope="module")

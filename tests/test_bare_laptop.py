@@ -1,0 +1,91 @@
+"""A default render on a machine without the system programs its tests use (Chromium,
+Prometheus, postgres-exporter, Java, Maven): its gate passes and names every skip; with CI=true
+the same gate fails and names what is missing."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .rendering import render, render_env, run_nox
+
+# Every name stack/tools.py looks these programs up by.
+HIDDEN = frozenset({
+    "chromium", "chromium-browser", "google-chrome", "chrome",
+    "prometheus", "promtool", "prometheus-postgres-exporter", "postgres_exporter",
+    "java", "mvn",
+})  # fmt: skip
+PROMTOOL_HOOKS = ("promtool-config", "promtool-rules", "promtool-test")
+
+
+def path_without(hidden: frozenset[str], shadows: Path) -> str:
+    """PATH as it is, but where a folder holds a hidden program, a folder of links to the rest."""
+    folders = []
+    for number, folder in enumerate(os.environ["PATH"].split(os.pathsep)):
+        entries = list(Path(folder).iterdir()) if Path(folder).is_dir() else []
+        if not any(entry.name in hidden for entry in entries):
+            folders.append(folder)
+            continue
+        shadow = shadows / str(number)
+        shadow.mkdir()
+        for entry in entries:
+            if entry.name not in hidden:
+                (shadow / entry.name).symlink_to(entry)
+        folders.append(str(shadow))
+    return os.pathsep.join(folders)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render(tmp_path_factory.mktemp("service"))
+
+
+@pytest.fixture(scope="module")
+def bare_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return path_without(HIDDEN, tmp_path_factory.mktemp("shadows"))
+
+
+def bare_env(path: str, *, ci: bool) -> dict[str, str]:
+    env = render_env(PATH=path, CI="true" if ci else "")
+    for variable in ("JAVA_HOME", "CHROMIUM_PATH"):
+        env.pop(variable, None)
+    return env
+
+
+def test_without_the_programs_the_gate_passes_and_names_each_skip(
+    project: Path, bare_path: str
+) -> None:
+    env = bare_env(bare_path, ci=False)
+
+    lint = run_nox(project, "-s", "lint", "--", *PROMTOOL_HOOKS, env=env)
+    tests = run_nox(project, "-s", "tests", "--", "-rs", env=env)
+
+    assert lint.returncode == 0, lint.stdout[-5000:] + lint.stderr[-5000:]
+    assert lint.stdout.count("Skipped: promtool is not installed") == len(PROMTOOL_HOOKS)
+    assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-5000:]
+    skips = [line for line in tests.stdout.splitlines() if line.startswith("SKIPPED")]
+    for reason in (
+        "prometheus is not installed",
+        "prometheus-postgres-exporter is not installed",
+        "chromium is not installed",
+        "java is not installed",
+    ):
+        assert any(reason in line for line in skips), (reason, skips)
+
+
+def test_in_ci_a_missing_program_fails_the_gate_and_is_named(
+    project: Path, bare_path: str
+) -> None:
+    env = bare_env(bare_path, ci=True)
+
+    lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
+    tests = run_nox(
+        project, "-R", "-s", "tests", "--", "-k", "dashboard or browser or shipping", env=env
+    )
+
+    assert lint.returncode != 0
+    assert "promtool is not installed" in lint.stdout + lint.stderr
+    assert tests.returncode != 0
+    for name in ("prometheus", "chromium", "java"):
+        assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
+    assert "CI=true" in tests.stdout
