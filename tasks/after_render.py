@@ -8,9 +8,13 @@ kept). A copy also makes the new service a git repository with every file staged
 pre-commit (`nox -s lint`) only sees files git knows; inside an existing repository it does not.
 """
 
+import os
 import shutil
 import subprocess
 import sys
+
+# What points uv at the environment Copier runs in rather than at the new service.
+OTHER_ENVIRONMENT = frozenset({"VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT"})
 
 
 def main(operation: str) -> int:
@@ -23,7 +27,11 @@ def main(operation: str) -> int:
             file=sys.stderr,
         )
         return 1
-    subprocess.run([uv, "lock", "--quiet"], check=True)  # noqa: S603 - uv, found on PATH
+    # Copier often runs inside another environment (an activated venv, a nox session): uv would
+    # take that Python for the new service's, and refuse it when it is older than
+    # `requires-python`. The service's own `.python-version` decides instead.
+    env = {name: value for name, value in os.environ.items() if name not in OTHER_ENVIRONMENT}
+    subprocess.run([uv, "lock", "--quiet"], env=env, check=True)  # noqa: S603 - uv, on PATH
     if operation == "copy" and not _inside_git_work_tree():
         subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], check=True)  # noqa: S607
         subprocess.run(["git", "add", "--all"], check=True)  # noqa: S607

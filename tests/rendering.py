@@ -52,7 +52,9 @@ def _copy(destination: Path, answers: dict[str, str | bool], *, run_tasks: bool)
 
 # What a render's nox must not inherit from this test session: its virtualenv and import path,
 # and its database (the render's sessions use their own).
-_THIS_SESSION_ONLY = frozenset({"VIRTUAL_ENV", "PYTHONPATH", "DATABASE_URL"})
+_THIS_SESSION_ONLY = frozenset(
+    {"VIRTUAL_ENV", "UV_PYTHON", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "DATABASE_URL"}
+)
 
 
 def render_env(**overrides: str) -> dict[str, str]:

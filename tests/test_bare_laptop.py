@@ -57,11 +57,16 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
 ) -> None:
     env = bare_env(bare_path, ci=False)
 
-    lint = run_nox(project, "-s", "lint", "--", *PROMTOOL_HOOKS, env=env)
+    # One hook a run (pre-commit takes one hook id); the first run installs the session.
+    lints = [
+        run_nox(project, *(["-R"] if number else []), "-s", "lint", "--", hook, env=env)
+        for number, hook in enumerate(PROMTOOL_HOOKS)
+    ]
     tests = run_nox(project, "-s", "tests", "--", "-rs", env=env)
 
-    assert lint.returncode == 0, lint.stdout[-5000:] + lint.stderr[-5000:]
-    assert lint.stdout.count("Skipped: promtool is not installed") == len(PROMTOOL_HOOKS)
+    for lint in lints:
+        assert lint.returncode == 0, lint.stdout[-5000:] + lint.stderr[-5000:]
+        assert "Skipped: promtool is not installed" in lint.stdout
     assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-5000:]
     skips = [line for line in tests.stdout.splitlines() if line.startswith("SKIPPED")]
     for reason in (

@@ -8,6 +8,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 import psutil
@@ -27,7 +28,7 @@ class Recorded:
     started_at: float
 
     @classmethod
-    def of(cls, pid: int) -> "Recorded":
+    def of(cls, pid: int) -> Self:
         return cls(pid, psutil.Process(pid).create_time())
 
     def as_dict(self) -> dict[str, float]:
@@ -116,7 +117,7 @@ def _listener(port: int) -> str | None:
             try:
                 process = psutil.Process(conn.pid)
                 return f"pid {conn.pid} ({' '.join(process.cmdline())[:80]})"
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
+            except psutil.Error:  # ended meanwhile, or not ours to read
                 return f"pid {conn.pid}"
     return None
 

@@ -55,6 +55,6 @@ def test_each_worker_freezes_what_startup_built(serve_module: str, database_url:
         result.stdout.splitlines()[-1]
     )
     assert app_type == "FastAPI"
-    assert frozen_before == 0
-    assert frozen_after > 10_000  # the modules, the app, its routes and schemas
+    # Some Pythons (3.12) start with a few hundred objects frozen already.
+    assert frozen_after - frozen_before > 10_000  # the modules, the app, its routes and schemas
     assert young_threshold == expected > 700
