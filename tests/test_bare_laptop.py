@@ -78,9 +78,7 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
         assert any(reason in line for line in skips), (reason, skips)
 
 
-def test_in_ci_a_missing_program_fails_the_gate_and_is_named(
-    project: Path, bare_path: str
-) -> None:
+def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare_path: str) -> None:
     env = bare_env(bare_path, ci=True)
 
     lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
