@@ -105,11 +105,12 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
 
 def test_up_refuses_a_taken_port_and_leaves_nothing_running(tmp_path: Path) -> None:
     stack = Stack(render(tmp_path / "service", with_ui=False, with_opensearch=False))
+    del stack.env["STACK_MODE"]  # the mode as the README shows it, after the session's `--`
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", stack.ports["API_PORT"]))
         squatter.listen()
 
-        result = stack.nox("up")
+        result = stack.nox("up", "--", "--mode", "native")
 
     assert result.returncode != 0
     taken = f"port {stack.ports['API_PORT']} for backend is taken by pid {os.getpid()}"

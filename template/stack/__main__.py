@@ -40,25 +40,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument(
+    # Each command that runs the stack takes --mode after its name (`nox -s up -- --mode native`).
+    with_mode = argparse.ArgumentParser(add_help=False)
+    with_mode.add_argument(
         "--mode",
         choices=["auto", "compose", "native"],
         default=os.environ.get("STACK_MODE", "auto"),
         help="compose when a Docker engine answers (auto, the default), or force one (env STACK_MODE)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start the stack; returns once every service is healthy")
+    up = commands.add_parser(
+        "up", parents=[with_mode], help="start the stack; returns once every service is healthy"
+    )
     up.add_argument(
         "--production",
         action="store_true",
         help="Compose: run the images as built, without the development override (reload, mounts)",
     )
-    down = commands.add_parser("down", help="stop everything `up` started")
+    down = commands.add_parser("down", parents=[with_mode], help="stop everything `up` started")
     down.add_argument("--wipe", action="store_true", help="also delete the stack's data")
-    logs = commands.add_parser("logs", help="show (and follow) the services' logs")
+    logs = commands.add_parser(
+        "logs", parents=[with_mode], help="show (and follow) the services' logs"
+    )
     logs.add_argument("services", nargs="*", help="only these services")
     logs.add_argument("--no-follow", action="store_true", help="print and exit")
-    commands.add_parser("status", help="print each service's URL and state")
+    commands.add_parser("status", parents=[with_mode], help="print each service's URL and state")
     load_parser = commands.add_parser("load", help="run k6 scenarios, gated on k6/slo.json")
     load_parser.add_argument(
         "scenarios", nargs="*", help=f"default: {' '.join(load.DEFAULT_SCENARIOS)}"
