@@ -2,19 +2,40 @@
 Prometheus, postgres-exporter, Java, Maven): its gate passes and names every skip; with CI=true
 the same gate fails and names what is missing."""
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from .rendering import render, render_env, run_nox
+from .rendering import ROOT, render, render_env, run_nox
 
-# Every name stack/tools.py looks these programs up by.
-HIDDEN = frozenset({
-    "chromium", "chromium-browser", "google-chrome", "chrome",
-    "prometheus", "promtool", "prometheus-postgres-exporter", "postgres_exporter",
-    "java", "mvn",
-})  # fmt: skip
+
+def stack_tools() -> ModuleType:
+    """The render's stack/tools.py (plain Python, no answers in it), loaded from the template."""
+    spec = importlib.util.spec_from_file_location("stack_tools", ROOT / "template/stack/tools.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Every name the render looks these programs up by.
+_TOOLS = stack_tools()
+HIDDEN = frozenset(
+    name
+    for program in (
+        _TOOLS.CHROMIUM,
+        _TOOLS.PROMETHEUS,
+        _TOOLS.PROMTOOL,
+        _TOOLS.POSTGRES_EXPORTER,
+        _TOOLS.JAVA,
+        _TOOLS.MAVEN,
+    )
+    for name in program.names
+)
 PROMTOOL_HOOKS = ("promtool-config", "promtool-rules", "promtool-test")
 
 

