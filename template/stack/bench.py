@@ -246,7 +246,7 @@ def pgbench_script() -> str:
         service.GET_SQL,
         service.REPLACE_SQL,
         service.DELETE_SQL,
-        service.LIST_SQL,
+        service.LIST_SQL[service.Order.oldest],
     )
     create, *others = (statement % PGBENCH_VALUES for statement in flow)
     lines = ["\\set n random(1, 1000000000)", f"{create} \\gset", *(f"{sql};" for sql in others)]

@@ -56,6 +56,28 @@ async def test_list_pages_oldest_first(client: AsyncClient) -> None:
     assert (await client.get("/items", params={"offset": 5})).json() == []
 
 
+async def test_list_pages_newest_first_on_request(client: AsyncClient) -> None:
+    created = [await create(client, title=f"item {n}", status="done") for n in range(5)]
+    await create(client, title="not done")
+    newest_first = [item["id"] for item in reversed(created)]
+
+    pages = [
+        (await client.get("/items", params={"order": "newest", "limit": 2, "offset": offset}))
+        for offset in (1, 3)
+    ]
+    done = await client.get("/items", params={"order": "newest", "status": "done"})
+
+    assert [i["id"] for page in pages for i in page.json()] == newest_first[:4]
+    assert [i["id"] for i in done.json()] == newest_first
+
+
+async def test_an_unknown_order_is_refused(client: AsyncClient) -> None:
+    response = await client.get("/items", params={"order": "random"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["query", "order"]
+
+
 async def test_list_defaults_to_50_items(client: AsyncClient) -> None:
     for n in range(51):
         await create(client, title=f"item {n}")

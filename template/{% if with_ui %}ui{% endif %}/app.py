@@ -33,7 +33,8 @@ def main() -> None:
     status, page_size = show_filters()
     offset = st.session_state.setdefault("page", 0) * page_size
     try:
-        items = api.list_items(limit=page_size, offset=offset, status=status)
+        # Newest first: what was just created is at the top of the first page.
+        items = api.list_items(limit=page_size, offset=offset, status=status, order="newest")
     except (ApiError, ApiUnavailable) as failure:
         show_failure(failure)
         st.button("Retry", key="retry_list", type="primary")
@@ -167,6 +168,7 @@ def show_create_form(api: ItemsApi) -> None:
         report(failure, slots)  # the inputs keep what was typed, to fix and resend
         return
     st.session_state.create_generation = generation + 1
+    st.session_state.page = 0  # where the new item is
     st.session_state.notice = f"Created “{item['title']}”."
     st.rerun()
 

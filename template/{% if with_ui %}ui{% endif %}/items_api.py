@@ -9,6 +9,7 @@ from typing import Any, Literal
 import httpx
 
 Status = Literal["pending", "in_progress", "done"]
+Order = Literal["oldest", "newest"]
 STATUSES: tuple[Status, ...] = ("pending", "in_progress", "done")
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -53,8 +54,10 @@ class ItemsApi:
         self.timeout_s = timeout_s
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
 
-    def list_items(self, *, limit: int, offset: int, status: Status | None) -> list[dict[str, Any]]:
-        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+    def list_items(
+        self, *, limit: int, offset: int, status: Status | None, order: Order = "oldest"
+    ) -> list[dict[str, Any]]:
+        params: dict[str, str | int] = {"limit": limit, "offset": offset, "order": order}
         if status:
             params["status"] = status
         items: list[dict[str, Any]] = self._call("GET", "/items", params=params).json()

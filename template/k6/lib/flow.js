@@ -3,6 +3,9 @@
 import http from "k6/http";
 import { BASE_URL, expectStatus, params } from "./common.js";
 
+// LIST_ORDER: the list's order, `oldest` (the API's default) or `newest`.
+const LIST_ORDER = __ENV.LIST_ORDER || "oldest";
+
 // `onCreate` receives the create response (the crud scenario records its duration).
 export function crudFlow(onCreate = () => {}) {
   const created = http.post(
@@ -19,5 +22,5 @@ export function crudFlow(onCreate = () => {}) {
   const update = JSON.stringify({ title: `done ${__VU}-${__ITER}`, status: "done" });
   expectStatus(http.put(url, update, params("update")), 200, "update");
   expectStatus(http.del(url, null, params("delete")), 204, "delete");
-  expectStatus(http.get(`${BASE_URL}/items?limit=20`, params("list")), 200, "list");
+  expectStatus(http.get(`${BASE_URL}/items?limit=20&order=${LIST_ORDER}`, params("list")), 200, "list");
 }

@@ -92,14 +92,27 @@ def test_filter_by_status_and_page(app: AppTest, api: httpx.Client) -> None:
         api.post("/items", json={"title": f"task {n:02}", "status": "done" if n % 2 else "pending"})
 
     app.selectbox(key="page_size").select(10).run()
-    assert len(app.dataframe[0].value) == 10
+    assert list(app.dataframe[0].value["Title"]) == [f"task {n:02}" for n in range(11, 1, -1)]
     app.button(key="next_page").click().run()
-    assert list(app.dataframe[0].value["Title"]) == ["task 10", "task 11"]
+    assert list(app.dataframe[0].value["Title"]) == ["task 01", "task 00"]
     assert app.button(key="next_page").disabled
 
     app.selectbox(key="filter_status").select("done").run()  # back to page 1
     titles = list(app.dataframe[0].value["Title"])
-    assert titles == [f"task {n:02}" for n in range(1, 12, 2)]
+    assert titles == [f"task {n:02}" for n in range(11, 0, -2)]
+
+
+def test_a_created_item_is_first_on_the_first_page(app: AppTest, api: httpx.Client) -> None:
+    for n in range(30):
+        api.post("/items", json={"title": f"older {n:02}"})
+    app.run()
+    app.button(key="next_page").click().run()  # away from the first page
+
+    app.text_input(key="create_0_title").input("Just made")
+    app.button(key="create_0_submit").click().run()
+
+    assert "Page 1" in [markdown.value for markdown in app.markdown]
+    assert list(app.dataframe[0].value["Title"])[:2] == ["Just made", "older 29"]
 
 
 def test_an_unreachable_api_is_reported_with_a_retry(open_app: OpenApp) -> None:

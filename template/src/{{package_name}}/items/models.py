@@ -24,8 +24,8 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        # The list endpoint pages in (created_at, id) order, optionally within one status: both
-        # orders are served straight from an index, with no sort.
+        # The list endpoint pages in (created_at, id) order, oldest or newest first, optionally
+        # within one status: each is read straight from an index, forwards or backwards, no sort.
         Index(None, "created_at", "id"),
         Index(None, "status", "created_at", "id"),
     )

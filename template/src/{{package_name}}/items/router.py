@@ -10,6 +10,7 @@ from ..errors import problem_responses
 from . import service
 from .domain import ItemStatus
 from .schemas import ItemIn, ItemRead
+from .service import Order
 
 MAX_PAGE_SIZE = 200
 MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
@@ -27,9 +28,14 @@ async def list_items(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ItemStatus | None = None,
+    order: Annotated[
+        Order, Query(description="`oldest` first (the default) or `newest` first")
+    ] = Order.oldest,
 ) -> list[ItemRead]:
-    """Items oldest first; page with `limit`/`offset`, optionally only those with one `status`."""
-    return await service.list_items(pool_of(request), limit=limit, offset=offset, status=status)
+    """Items in creation order; page with `limit`/`offset`, optionally only one `status`."""
+    return await service.list_items(
+        pool_of(request), limit=limit, offset=offset, status=status, order=order
+    )
 
 
 @router.post(

@@ -2,10 +2,12 @@
 on a connection borrowed from the pool for just that round trip."""
 
 import uuid
+from enum import StrEnum
+from typing import Any
 
 from psycopg.rows import DictRow
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 
 from ..db import Pool, to_sql
 from ..errors import NotFoundError
@@ -16,18 +18,32 @@ from .schemas import ItemIn, ItemRead
 _COLUMNS = (Item.id, Item.title, Item.description, Item.status, Item.created_at, Item.updated_at)
 _ITEMS = TypeAdapter(list[ItemRead])
 
+
+
+class Order(StrEnum):
+    """The order of a list. Either way the id breaks ties, so every page is well defined."""
+
+    oldest = "oldest"  # new items land on the last page: offsets stay put while others create
+    newest = "newest"  # what a person looks for first; new items shift later pages by one
+
+
+def _list_page(order: Order) -> Select[tuple[Any, ...]]:
+    keys = (Item.created_at, Item.id)
+    return (
+        select(*_COLUMNS)
+        .order_by(*(keys if order is Order.oldest else (key.desc() for key in keys)))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
 # Built with SQLAlchemy (checked against the model) and compiled to SQL once, at import.
 # Public: `nox -s bench` gives pgbench exactly these statements (stack/bench.py).
-# Oldest first, with the id as tie-breaker: new items land on the last page, so paging with
-# limit/offset stays stable while others create items.
-_LIST_PAGE = (
-    select(*_COLUMNS)
-    .order_by(Item.created_at, Item.id)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
-LIST_SQL = to_sql(_LIST_PAGE)
-LIST_BY_STATUS_SQL = to_sql(_LIST_PAGE.where(Item.status == bindparam("status")))
+# Both orders are read straight from one index, forwards or backwards (items/models.py).
+LIST_SQL = {order: to_sql(_list_page(order)) for order in Order}
+LIST_BY_STATUS_SQL = {
+    order: to_sql(_list_page(order).where(Item.status == bindparam("status"))) for order in Order
+}
 GET_SQL = to_sql(select(*_COLUMNS).where(Item.id == bindparam("item_id")))
 # Create and replace set exactly the fields a client writes, from parameters of the same names.
 _WRITABLE = tuple(ItemIn.model_fields)
@@ -48,14 +64,19 @@ class ItemNotFoundError(NotFoundError):
 
 
 async def list_items(
-    pool: Pool, *, limit: int, offset: int, status: ItemStatus | None = None
+    pool: Pool,
+    *,
+    limit: int,
+    offset: int,
+    status: ItemStatus | None = None,
+    order: Order = Order.oldest,
 ) -> list[ItemRead]:
     page = {"limit": limit, "offset": offset}
     async with pool.connection() as conn:
         if status is None:
-            cursor = await conn.execute(LIST_SQL, page)
+            cursor = await conn.execute(LIST_SQL[order], page)
         else:
-            cursor = await conn.execute(LIST_BY_STATUS_SQL, {**page, "status": status})
+            cursor = await conn.execute(LIST_BY_STATUS_SQL[order], {**page, "status": status})
         rows = await cursor.fetchall()
     return _ITEMS.validate_python(rows)
 
