@@ -5,6 +5,7 @@ Correct with several worker processes: when PROMETHEUS_MULTIPROC_DIR is set (the
 """
 
 import os
+from collections.abc import Iterable
 from functools import cache
 
 from prometheus_client import (
@@ -44,6 +45,9 @@ IN_PROGRESS = Gauge(
 EXCEPTIONS = Counter(
     "http_exceptions_total", "Unhandled exceptions while answering", ["exception_type"]
 )
+# Which exceptions will escape is unknown until one does; this series is the total before the
+# first one. An empty label is no label to Prometheus: `http_exceptions_total 0`.
+NO_EXCEPTION_YET = ""
 
 
 # labels() validates and locks on every call: each series is looked up once per process instead.
@@ -57,6 +61,20 @@ def in_progress(method: str) -> Gauge:
 def answered(method: str, route: str, status_code: int) -> tuple[Counter, Histogram]:
     """The request counter and the latency histogram of one kind of answered request."""
     return REQUESTS.labels(method, route, str(status_code)), DURATION.labels(method, route)
+
+
+def start_at_zero(operations: Iterable[tuple[str, str, Iterable[int]]]) -> None:
+    """Create every series the dashboards and alerts query, at 0, before the first request.
+
+    `operations` are (method, route template, the statuses it answers with). A series that is
+    missing rather than 0 makes a panel say "no data" and a rate over it undefined, until the
+    first request of its kind.
+    """
+    EXCEPTIONS.labels(NO_EXCEPTION_YET)
+    for method, route, statuses in operations:
+        in_progress(method)
+        for status_code in statuses:
+            answered(method, route, status_code)
 
 
 async def metrics_endpoint(request: Request) -> Response:
