@@ -44,6 +44,35 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def fmt(session: nox.Session) -> None:
+    """Fix what ruff can fix and format every file, as `nox -s lint` wants them."""
+    install_project(session, "fmt")
+    session.run("ruff", "check", "--fix", "--quiet", ".")
+    session.run("ruff", "format", ".")
+
+
+@nox.session(python=PYTHON, default=False)
+def migrate(session: nox.Session) -> None:
+    """Upgrade the stack's database (native or Compose, as `up` runs it) to the newest revision."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "migrate", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def revision(session: nox.Session) -> None:
+    """Write a migration from the models' changes: `nox -s revision -- -m "add projects"`."""
+    install_project(session, "stack", "fmt")
+    session.run("python", "-m", "stack", "revision", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def seed(session: nox.Session) -> None:
+    """Create a few dozen example items through the running API (again: adds nothing)."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "seed", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def contract(session: nox.Session) -> None:
     """Fuzz the API against its OpenAPI spec with Schemathesis (settings: schemathesis.toml)."""
     install_project(session, "stack", "contract")

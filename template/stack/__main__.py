@@ -1,5 +1,5 @@
-"""`python -m stack COMMAND`: what the nox sessions up, down, logs, contract, load, bench and slo
-run (`python -m stack --help` lists the commands)."""
+"""`python -m stack COMMAND`: what the nox sessions up, down, logs, migrate, revision, seed,
+contract, load, bench and slo run (`python -m stack --help` lists the commands)."""
 
 import argparse
 import os
@@ -8,10 +8,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import bench, compose, load, native, slo, tools
+from . import bench, compose, load, native, seed, slo, tools
 from .environment import ensure_env_file, load_env
+from .migrations import MigrationError, migrate, revise
 from .services import left_out
-from .target import api_target
+from .target import api_base, api_target
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,11 +29,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = load_env()
         with api_target(env) as base:
             return load.run(env, base, args.scenarios, quick=args.quick)
+    if args.command == "seed":
+        return _seed()
     if ensure_env_file():
         print("Created .env with freshly generated secrets (git-ignored; see .env.example).")
     mode = args.mode
     if mode == "auto":
         mode = "compose" if compose.engine_answers() else "native"
+    if args.command in ("migrate", "revision"):
+        return _schema(args, mode)
     if mode == "compose":
         return _compose(args)
     return _native(args)
@@ -65,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("services", nargs="*", help="only these services")
     logs.add_argument("--no-follow", action="store_true", help="print and exit")
     commands.add_parser("status", parents=[with_mode], help="print each service's URL and state")
+    commands.add_parser(
+        "migrate", parents=[with_mode], help="upgrade the stack's database to the newest revision"
+    )
+    revision = commands.add_parser(
+        "revision",
+        parents=[with_mode],
+        help="write a migration from the models' changes (against the stack's database, at"
+        " head), then check that every revision builds the models' schema",
+    )
+    revision.add_argument(
+        "-m", "--message", required=True, help='what it changes, e.g. "add projects"'
+    )
+    commands.add_parser(
+        "seed", help="create a few dozen example items through the API at API_BASE (idempotent)"
+    )
     load_parser = commands.add_parser("load", help="run k6 scenarios, gated on k6/slo.json")
     load_parser.add_argument(
         "scenarios", nargs="*", help=f"default: {' '.join(load.DEFAULT_SCENARIOS)}"
@@ -116,11 +136,41 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed() -> int:
+    api = api_base(load_env())
+    try:
+        created, present = seed.seed(api)
+    except seed.SeedError as error:
+        print(f"seed failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Seeded {api}: {created} items created, {present} already there.")
+    return 0
+
+
+def _schema(args: argparse.Namespace, mode: str) -> int:
+    env = load_env()
+    database_url = compose.database_url(env) if mode == "compose" else native.database(env)
+    try:
+        if args.command == "migrate":
+            migrate(env, database_url)
+            print(f"Migrated {database_url} to the newest revision.")
+        else:
+            revise(env, database_url, args.message)
+            print("Every revision together builds the models' schema (alembic check).")
+            print("Apply it with `nox -s migrate`.")
+    except MigrationError as error:
+        print(f"{args.command} failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _compose(args: argparse.Namespace) -> int:
     if args.command == "up":
         code = compose.compose(
             "up", "--detach", "--wait", "--build", development=not args.production
         )
+        if code == 0:
+            print(f"Database: {compose.database_url(load_env())}")
         return code or compose.compose("images")  # what runs, with the versions of its images
     if args.command == "down":
         return compose.compose("down", "--remove-orphans", *(["--volumes"] if args.wipe else []))
@@ -133,11 +183,13 @@ def _native(args: argparse.Namespace) -> int:
     env = load_env()
     if args.command == "up":
         try:
-            rows, versions = native.up(env)
+            started = native.up(env)
         except native.StackError as error:
             print(f"up failed: {error}", file=sys.stderr)
             return 1
-        _print_table(rows)
+        _print_table(started.statuses)
+        print(f"Database: {started.database_url}")
+        versions = started.versions
         print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
         for program in left_out():
             print(f"Left out: {program.missing()}")

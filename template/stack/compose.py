@@ -2,8 +2,9 @@
 
 import shutil
 import subprocess
+from urllib.parse import quote
 
-from .services import PROJECT_ROOT
+from .services import PROJECT_ROOT, Env
 
 COMPOSE_DIR = PROJECT_ROOT / "compose"
 
@@ -35,3 +36,11 @@ def compose(*args: str, development: bool = True) -> int:
         "--env-file", str(PROJECT_ROOT / ".env"), *args,
     ]  # fmt: skip
     return subprocess.run(command, check=False).returncode  # noqa: S603
+
+
+def database_url(env: Env) -> str:
+    """The Compose database as this machine reaches it: its port is published on loopback."""
+    user, database = env.get("POSTGRES_USER") or "app", env.get("POSTGRES_DB") or "app"
+    password = quote(env.get("POSTGRES_PASSWORD", ""), safe="")
+    port = env.get("POSTGRES_PORT") or "5432"
+    return f"postgresql://{quote(user, safe='')}:{password}@127.0.0.1:{port}/{quote(database)}"

@@ -46,11 +46,15 @@ class Status:
     state: str
 
 
-def up(env: Env) -> tuple[list[Status], dict[str, str]]:
-    """Start whatever is not running and healthy yet; never leave half a stack behind.
+@dataclass(frozen=True)
+class Started:
+    statuses: list[Status]
+    versions: dict[str, str]  # of every program the stack runs
+    database_url: str  # what the services use; point Alembic or psql at it
 
-    Returns each service's state, and the version of every program the stack runs.
-    """
+
+def up(env: Env) -> Started:
+    """Start whatever is not running and healthy yet; never leave half a stack behind."""
     STATE_DIR.mkdir(exist_ok=True)
     state = _load_state()
     started: list[str] = []
@@ -78,7 +82,17 @@ def up(env: Env) -> tuple[list[Status], dict[str, str]]:
             raise
         raise StackError(str(error)) from error
     _save_state(state)
-    return status(env), versions(database_url, services)
+    return Started(status(env), versions(database_url, services), database_url)
+
+
+def database(env: Env) -> str:
+    """The stack's database URL; the embedded server is started (and recorded, for `down`)
+    when it is not running."""
+    STATE_DIR.mkdir(exist_ok=True)
+    state = _load_state()
+    url = _ensure_database(env, state, [])
+    _save_state(state)
+    return url
 
 
 def down(*, wipe: bool = False) -> list[str]:
