@@ -44,11 +44,31 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
-def fmt(session: nox.Session) -> None:
-    """Fix what ruff can fix and format every file, as `nox -s lint` wants them."""
-    install_project(session, "fmt")
-    session.run("ruff", "check", "--fix", "--quiet", ".")
-    session.run("ruff", "format", ".")
+def up(session: nox.Session) -> None:
+    """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
+    install_project(session, "up")
+    session.run("python", "-m", "stack", "up", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def down(session: nox.Session) -> None:
+    """Stop everything `up` started; `nox -s down -- --wipe` also deletes the data."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "down", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def logs(session: nox.Session) -> None:
+    """Show and follow the stack's logs (`-- --no-follow` to print and exit, `-- backend` for one)."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "logs", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def seed(session: nox.Session) -> None:
+    """Create a few dozen example items through the running API (again: adds nothing)."""
+    install_project(session, "stack")
+    session.run("python", "-m", "stack", "seed", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -66,10 +86,11 @@ def revision(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
-def seed(session: nox.Session) -> None:
-    """Create a few dozen example items through the running API (again: adds nothing)."""
-    install_project(session, "stack")
-    session.run("python", "-m", "stack", "seed", *session.posargs)
+def fmt(session: nox.Session) -> None:
+    """Fix what ruff can fix and format every file, as `nox -s lint` wants them."""
+    install_project(session, "fmt")
+    session.run("ruff", "check", "--fix", "--quiet", ".")
+    session.run("ruff", "format", ".")
 
 
 @nox.session(python=PYTHON, default=False)
@@ -102,24 +123,3 @@ def slo(session: nox.Session) -> None:
     """Regenerate the Prometheus alert rules and the Grafana SLO dashboard from k6/slo.json."""
     install_project(session, "stack")
     session.run("python", "-m", "stack", "slo")
-
-
-@nox.session(python=PYTHON, default=False)
-def up(session: nox.Session) -> None:
-    """Start the local stack (Compose if a Docker engine answers, else native) and wait until healthy."""
-    install_project(session, "up")
-    session.run("python", "-m", "stack", "up", *session.posargs)
-
-
-@nox.session(python=PYTHON, default=False)
-def down(session: nox.Session) -> None:
-    """Stop everything `up` started; `nox -s down -- --wipe` also deletes the data."""
-    install_project(session, "stack")
-    session.run("python", "-m", "stack", "down", *session.posargs)
-
-
-@nox.session(python=PYTHON, default=False)
-def logs(session: nox.Session) -> None:
-    """Show and follow the stack's logs (`-- --no-follow` to print and exit, `-- backend` for one)."""
-    install_project(session, "stack")
-    session.run("python", "-m", "stack", "logs", *session.posargs)

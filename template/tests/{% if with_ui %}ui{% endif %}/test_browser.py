@@ -5,6 +5,7 @@ browser download is never used. Without one the tests are skipped (failed when C
 """
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from stack import seed
 from stack.tools import CHROMIUM
 
 from ..programs import do_without, require
@@ -20,6 +22,7 @@ from .conftest import APP
 
 PROJECT_ROOT = APP.parents[1]
 SCREENSHOT = PROJECT_ROOT / "reports" / "ui-e2e.png"
+SEEDED_SCREENSHOT = PROJECT_ROOT / "reports" / "ui-seeded.png"
 # Quiet, offline-safe Chromium: no sandbox as root, no background calls to Google's services.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -106,8 +109,29 @@ def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Cl
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
+    # Newest first: the new item is first, and chosen by default; back to the edited one.
+    expect(page.get_by_role("combobox", name="Item")).to_have_value(re.compile("^Fix the gate"))
+    page.get_by_role("combobox", name="Item").click()
+    page.get_by_role("option", name=re.compile("^Paint the fence green")).click()
     page.get_by_role("button", name="Delete…").click()
     expect(page.get_by_text("This cannot be undone.")).to_be_visible()
     page.get_by_role("button", name="Yes, delete").click()
     expect(page.get_by_text("Deleted “Paint the fence green”.")).to_be_visible()
     assert api.get(f"/items/{item['id']}").status_code == 404
+
+
+def test_seeded_items_show_newest_first(page: Page, api: httpx.Client) -> None:
+    created, _ = seed.seed(str(api.base_url))
+    page.get_by_role("button", name="Refresh").click()
+
+    # The table is a canvas; the edit panel's item list shows the page's rows in the same order.
+    newest, second = (title for title, _, _ in reversed(seed.ITEMS[-2:]))
+    items = page.get_by_role("combobox", name="Item")
+    expect(items).to_have_value(re.compile(f"^{re.escape(newest)} · "))
+    items.click()
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    assert created == len(seed.ITEMS)
+    assert [option.split(" · ")[0] for option in options[:2]] == [newest, second]
+    SEEDED_SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SEEDED_SCREENSHOT), full_page=True)
