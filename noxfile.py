@@ -53,7 +53,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Render the default service into ./demo and bring its stack up (`nox -s demo -- down` stops it)."""
+    """Render the default service into ./demo, bring its stack up and seed it (`-- down` stops it)."""
     install_groups(session, "test")
     if session.posargs == ["down"]:
         if DEMO_DIR.exists():
@@ -69,3 +69,4 @@ def demo(session: nox.Session) -> None:
     )
     session.chdir(DEMO_DIR)
     session.run("nox", "-s", "up", external=True)
+    session.run("nox", "-s", "seed", external=True)  # the first screen has something to show

@@ -1,5 +1,6 @@
 """The service's lifecycle, one session each: `nox -l` lists them, a bare `nox` runs lint and tests."""
 
+import os
 from pathlib import Path
 
 import nox
@@ -13,6 +14,10 @@ nox.options.error_on_missing_interpreters = True
 # sessions on nox's own Python instead.
 PYTHON_VERSION_FILE = Path(__file__).parent / ".python-version"
 PYTHON = PYTHON_VERSION_FILE.read_text().strip() if PYTHON_VERSION_FILE.exists() else None
+# Percent of the service's lines and branches the whole test suite must cover in CI. When it was
+# set: 93 % with every option, 92.1-92.4 % without the UI or OpenSearch; a point of margin for
+# branches that timing decides. Raise it as tests are added; never lower it to let a change in.
+COVERAGE_FLOOR = 91
 
 
 def install_project(session: nox.Session, *groups: str) -> None:
@@ -40,7 +45,12 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run pytest against a real PostgreSQL: DATABASE_URL's server, or an embedded one."""
     install_project(session, "test")
-    session.run("pytest", *session.posargs)
+    coverage = ["--cov", "--cov-report=term", "--cov-report=xml:reports/coverage.xml"]
+    # The floor holds for the whole suite where nothing may skip (CI=true requires every system
+    # program): a few tests, or a laptop without Chromium, cover less and prove nothing.
+    whole_suite = not session.posargs and os.environ.get("CI") == "true"
+    floor = [f"--cov-fail-under={COVERAGE_FLOOR}"] if whole_suite else []
+    session.run("pytest", *coverage, *floor, *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -91,6 +91,10 @@ def test_one_python_version_everywhere(rendered: Path) -> None:
         assert f"FROM python:{version}-slim" in dockerfile.read_text()
 
 
+# The defaults pass theirs as the README says, with a bare `nox` (tests/test_readme.py).
+@pytest.mark.parametrize(
+    "rendered", [c for c in SUPPORTED_COMBINATIONS if c.id != "defaults"], indirect=True
+)
 def test_the_service_passes_its_own_lint_and_tests(rendered: Path) -> None:
     # The render's own nox, with a clean environment: nothing of this session's venv leaks in.
     result = run_nox(rendered, "-s", "lint", "tests")

@@ -1,0 +1,212 @@
+"""The READMEs' commands, run as written: Paved's (the demo, starting a service, cutting a release)
+and the rendered service's (its quick start and daily sessions), one after the other in one fresh
+render, the way a newcomer meets them. A command that is not run here has a twin that runs it:
+`.ci/run` runs the set-up and test commands. The tables are checked against what they document:
+the questions against `copier.yml`, the sessions against `nox -l`."""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .rendering import ROOT, render_env, render_without_tasks, run_nox
+from .test_stack import free_port
+from .test_update import git
+
+README = ROOT / "README.md"
+CI_RUN = ROOT / ".ci" / "run"
+CONSOLE_BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
+CHANGELOG_VERSION = re.compile(r"^## (\d+\.\d+\.\d+) — \d{4}-\d{2}-\d{2}$", re.MULTILINE)
+# The variables a command line may set before its program, as in `STACK_MODE=native nox -s up`.
+ASSIGNMENT = re.compile(r"([A-Z_][A-Z0-9_]*)=(.*)")
+
+
+def console_commands(markdown: str) -> list[str]:
+    """Every command line of the ```console blocks, without its comment; continuation lines of
+    a comment (starting with `#`) are left out."""
+    lines = [line for block in CONSOLE_BLOCK.findall(markdown) for line in block.splitlines()]
+    commands = [shlex.join(shlex.split(line, comments=True)) for line in lines]
+    return [command for command in commands if command]
+
+
+def newest_release() -> str:
+    found = CHANGELOG_VERSION.search((ROOT / "CHANGELOG.md").read_text())
+    assert found, "CHANGELOG.md has no '## X.Y.Z — YYYY-MM-DD' heading"
+    return found[1]
+
+
+@dataclass
+class Shell:
+    """Runs README lines as a shell would: `cd`, `NAME=value command`, and the rest through PATH
+    (uv's tool folder first). The stack runs natively on free ports; the Compose stack is the
+    rendered workflow's `stack` job."""
+
+    cwd: Path
+    env: dict[str, str]
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def run(self, line: str) -> str:
+        words = shlex.split(line)
+        if words[0] == "cd":
+            self.cwd = (self.cwd / words[1]).resolve()
+            return ""
+        env = dict(self.env)
+        while match := ASSIGNMENT.fullmatch(words[0]):
+            env[match[1]] = match[2]
+            words.pop(0)
+        program = shutil.which(words[0], path=env["PATH"])
+        assert program, f"{words[0]} is not on PATH for: {line}"
+        result = subprocess.run(
+            [program, *words[1:]],
+            cwd=self.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"`{line}` in {self.cwd} failed:\n{output[-8000:]}"
+        self.outputs[line] = output
+        return output
+
+
+@pytest.fixture
+def shell(tmp_path: Path) -> Shell:
+    tools = tmp_path / "uv-tools"
+    ports = {
+        name: str(free_port())
+        for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT", "POSTGRES_EXPORTER_PORT")
+    }
+    identity = {
+        f"GIT_{role}_{part}": value
+        for role in ("AUTHOR", "COMMITTER")
+        for part, value in (("NAME", "Paved Tests"), ("EMAIL", "tests@paved.invalid"))
+    }
+    env = render_env(
+        **ports,
+        **identity,  # the release tag is annotated: git wants to know who made it
+        STACK_MODE="native",
+        # `uv tool install` puts its programs here, not in this machine's ~/.local/bin.
+        UV_TOOL_DIR=str(tools / "tools"),
+        UV_TOOL_BIN_DIR=str(tools / "bin"),
+        PATH=os.pathsep.join(
+            [str(tools / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
+    )
+    return Shell(tmp_path, env)
+
+
+def release_copy(shell: Shell, destination: Path) -> Path:
+    """This checkout (uncommitted changes too) as a repository, released with the README's own
+    release command: the commands that copy from `.` get the newest release, as users do."""
+    ignore = shutil.ignore_patterns(".git", ".nox", "demo", "__pycache__", ".*_cache")
+    shutil.copytree(ROOT, destination, ignore=ignore)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", "the checkout under test")
+    [tag] = [line for line in console_commands(README.read_text()) if line.startswith("git tag")]
+    shell.cwd = destination
+    shell.run(tag)
+    return destination
+
+
+def test_every_readme_command_runs_in_order(shell: Shell, tmp_path: Path) -> None:
+    paved = release_copy(shell, tmp_path / "paved")
+    ci_run = CI_RUN.read_text().splitlines()
+
+    for line in console_commands(README.read_text()):
+        if line.startswith("git tag"):
+            continue  # already run: it made the release
+        if line.startswith(("python3 -m pip install uv", "uvx nox@")) and "-s demo" not in line:
+            assert line in ci_run, f"{line!r}: .ci/run must run it as the README shows it"
+            continue
+        output = shell.run(line)
+        if "-s demo" in line:
+            assert "Seeded" in output, output[-3000:]
+            assert "healthy" in output
+            shell.run(f"{line} -- down")  # as the README says: nothing of the demo stays up
+            assert "Stopped: " in shell.outputs[f"{line} -- down"]
+            shell.cwd = paved
+
+    service = shell.cwd
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert recorded["_commit"] == f"v{newest_release()}"
+    service_commands = console_commands((service / "README.md").read_text())
+    try:
+        for line in service_commands:
+            if line not in shell.outputs:
+                shell.run(line)
+    finally:
+        subprocess.run(
+            ["nox", "-R", "-s", "down", "--", "--wipe"],
+            cwd=service,
+            env=shell.env,
+            capture_output=True,
+            check=False,
+        )
+
+    outputs = shell.outputs
+    # After the copy, Copier named the next steps: the rendered README's quick start.
+    [copied] = [output for line, output in outputs.items() if " copy " in line]
+    steps = [line.strip() for line in copied.splitlines() if line.startswith("      ")]
+    assert steps[0] == f"cd {service}" or steps[0] == "cd ../my-service", copied[-3000:]
+    assert [shlex.join(shlex.split(step, comments=True)) for step in steps[1:]] == (
+        service_commands[:5]
+    )
+    assert "Database: postgresql://" in outputs["nox -s up"]
+    assert "items created, 0 already there" in outputs["nox -s seed"]
+    # A fresh render is formatted already; the revision is the one new file.
+    status = git(service, "status", "--porcelain").splitlines()
+    assert len(status) == 1, status
+    assert re.fullmatch(r"\?\? migrations/versions/\S+_add_projects\.py", status[0])
+    assert "Migrated " in outputs["nox -s migrate"]
+
+
+def test_the_questions_table_is_copier_yml(tmp_path: Path) -> None:
+    questions = {
+        name: spec
+        for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+        if not name.startswith("_")
+    }
+    rows = re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \| ([^|]+) \|", README.read_text(), re.M)
+    documented = {name for row in rows for name in row[:2] if name}
+    project = render_without_tasks(tmp_path / "svc")
+    rendered_answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+    assert documented == set(questions)
+    for first, second, default in rows:
+        for name in filter(None, (first, second)):
+            shown = default.strip()
+            answer = str(rendered_answers[name]).lower()
+            if shown.startswith("derived: "):
+                assert shown == f"derived: `{rendered_answers[name]}`", name
+            elif shown != "…":
+                assert answer in shown.lower(), (name, shown, answer)
+
+
+def test_the_sessions_table_is_the_noxfile(tmp_path: Path) -> None:
+    project = render_without_tasks(tmp_path / "svc")
+    listed = run_nox(project, "--list", "--json")
+    sessions = {session["name"] for session in json.loads(listed.stdout)}
+    table = (project / "README.md").read_text().split("## Sessions", 1)[1].split("\n## ", 1)[0]
+    # A row's first cell names one session or several: `nox -s up` / `down` / `logs`.
+    cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `nox -s ")]
+    documented = [name.split()[-1] for cell in cells for name in re.findall(r"`([^`]+)`", cell)]
+
+    assert sorted(documented) == sorted(sessions)
+
+
+def test_the_release_and_the_changelog_agree() -> None:
+    version = newest_release()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+
+    assert f'version = "{version}"' in pyproject
+    assert f"git tag --annotate v{version} " in README.read_text()
