@@ -62,6 +62,8 @@ class Shell:
         while match := ASSIGNMENT.fullmatch(words[0]):
             env[match[1]] = match[2]
             words.pop(0)
+        if "copy" in words and any(word.startswith("copier") for word in words[:2]):
+            words.append("--defaults")  # nobody is at a terminal to answer the questions
         program = shutil.which(words[0], path=env["PATH"])
         assert program, f"{words[0]} is not on PATH for: {line}"
         result = subprocess.run(

@@ -39,7 +39,11 @@ ITEMS: tuple[tuple[str, str | None, str], ...] = (
     ("Archive done items after 90 days", "A nightly job; keep the audit trail.", "pending"),
     ("Add bulk status updates", "PATCH /items with a list of ids.", "pending"),
     ("Add an export to CSV", "Streamed, for large lists.", "pending"),
-    ("Upgrade to the next FastAPI release", "uv lock --upgrade-package fastapi, then nox.", "pending"),
+    (
+        "Upgrade to the next FastAPI release",
+        "uv lock --upgrade-package fastapi, then nox.",
+        "pending",
+    ),
     ("Take in the template's latest changes", "copier update, resolve, run nox.", "pending"),
     ("Invite the support team to the UI", "They triage the pending items.", "in_progress"),
     ("Add item assignees", "Who is on it; shown in the UI table.", "pending"),

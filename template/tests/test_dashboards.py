@@ -165,9 +165,7 @@ def observed(
         wait_for(url, 'up{job="backend"} == 1')
         wait_for(url, 'up{job="postgres"} == 1')
         absent = [
-            selector
-            for selector in selected_series()
-            if not query(url, selector)["data"]["result"]
+            selector for selector in selected_series() if not query(url, selector)["data"]["result"]
         ]
         drive_traffic(api)
         k6_run(api, url)
@@ -183,7 +181,7 @@ def prometheus(observed: Observed) -> str:
 
 
 def test_every_selected_series_exists_before_any_traffic(observed: Observed) -> None:
-    assert "http_exceptions_total{job=\"backend\"}" in selected_series()
+    assert 'http_exceptions_total{job="backend"}' in selected_series()
     assert observed.absent_before_traffic == []
 
 

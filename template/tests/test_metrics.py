@@ -113,9 +113,9 @@ def test_a_fresh_app_has_every_queried_series_at_zero(
     ]:
         assert requests[(("method", method), ("route", route), ("status_code", status))] == 0
         assert durations[(("method", method), ("route", route))] == 0
-    assert {dict(labels)["method"] for labels in samples(exposition, "http_requests_in_progress")} >= {
-        "GET", "POST", "PUT", "DELETE"
-    }
+    assert {
+        dict(labels)["method"] for labels in samples(exposition, "http_requests_in_progress")
+    } >= {"GET", "POST", "PUT", "DELETE"}
 
 
 def test_serve_refuses_a_bad_worker_count(serve_module: str) -> None:

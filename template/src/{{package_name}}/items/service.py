@@ -3,11 +3,10 @@ on a connection borrowed from the pool for just that round trip."""
 
 import uuid
 from enum import StrEnum
-from typing import Any
 
 from psycopg.rows import DictRow
 from pydantic import TypeAdapter
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..db import Pool, to_sql
 from ..errors import NotFoundError
@@ -19,7 +18,6 @@ _COLUMNS = (Item.id, Item.title, Item.description, Item.status, Item.created_at,
 _ITEMS = TypeAdapter(list[ItemRead])
 
 
-
 class Order(StrEnum):
     """The order of a list. Either way the id breaks ties, so every page is well defined."""
 
@@ -27,22 +25,16 @@ class Order(StrEnum):
     newest = "newest"  # what a person looks for first; new items shift later pages by one
 
 
-def _list_page(order: Order) -> Select[tuple[Any, ...]]:
-    keys = (Item.created_at, Item.id)
-    return (
-        select(*_COLUMNS)
-        .order_by(*(keys if order is Order.oldest else (key.desc() for key in keys)))
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
-
-
 # Built with SQLAlchemy (checked against the model) and compiled to SQL once, at import.
 # Public: `nox -s bench` gives pgbench exactly these statements (stack/bench.py).
 # Both orders are read straight from one index, forwards or backwards (items/models.py).
-LIST_SQL = {order: to_sql(_list_page(order)) for order in Order}
+_KEYS = (Item.created_at, Item.id)
+_ORDER_BY = {Order.oldest: _KEYS, Order.newest: tuple(key.desc() for key in _KEYS)}
+_PAGE = select(*_COLUMNS).limit(bindparam("limit")).offset(bindparam("offset"))
+_OF_STATUS = _PAGE.where(Item.status == bindparam("status"))
+LIST_SQL = {order: to_sql(_PAGE.order_by(*keys)) for order, keys in _ORDER_BY.items()}
 LIST_BY_STATUS_SQL = {
-    order: to_sql(_list_page(order).where(Item.status == bindparam("status"))) for order in Order
+    order: to_sql(_OF_STATUS.order_by(*keys)) for order, keys in _ORDER_BY.items()
 }
 GET_SQL = to_sql(select(*_COLUMNS).where(Item.id == bindparam("item_id")))
 # Create and replace set exactly the fields a client writes, from parameters of the same names.
