@@ -45,12 +45,14 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run pytest against a real PostgreSQL: DATABASE_URL's server, or an embedded one."""
     install_project(session, "test")
-    coverage = ["--cov", "--cov-report=term", "--cov-report=xml:reports/coverage.xml"]
+    # Reports for CI to keep, written on every run: results, and the service's coverage.
+    reports = ["--junit-xml=reports/junit.xml", "--cov-report=xml:reports/coverage.xml"]
+    coverage = ["--cov", "--cov-report=term"]
     # The floor holds for the whole suite where nothing may skip (CI=true requires every system
     # program): a few tests, or a laptop without Chromium, cover less and prove nothing.
     whole_suite = not session.posargs and os.environ.get("CI") == "true"
     floor = [f"--cov-fail-under={COVERAGE_FLOOR}"] if whole_suite else []
-    session.run("pytest", *coverage, *floor, *session.posargs)
+    session.run("pytest", *coverage, *reports, *floor, *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
