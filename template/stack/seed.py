@@ -72,7 +72,7 @@ def seed(api: str) -> tuple[int, int]:
                     msg = f"the API refused {title!r}: {response.status_code} {response.text}"
                     raise SeedError(msg)
         except httpx.HTTPError as error:
-            msg = f"the API at {api} cannot be reached ({error}): run nox -s up first"
+            msg = f"the API at {api} cannot be reached ({error}): run `nox -s up` first"
             raise SeedError(msg) from error
     return len(missing), len(ITEMS) - len(missing)
 
