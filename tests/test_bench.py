@@ -39,11 +39,12 @@ def test_bench_prints_the_table_and_reports_every_figure(tmp_path: Path) -> None
     assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
     assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
     assert set(report["variants"]) == {"observability", "bare", "newest_first"}
-    assert report["newest_first_cpu_ratio"] > 0
+    assert set(report["newest_first_cpu_ratio"]) == {"api", "postgres"}
+    assert all(ratio > 0 for ratio in report["newest_first_cpu_ratio"].values())
     for label in (
         "ratio (service / pgbench)",
         "observability overhead",
         "latency p50 / p95 / p99",
-        "list newest / oldest first",
+        "CPU, list newest / oldest first",
     ):
         assert label in result.stdout
