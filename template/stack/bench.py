@@ -32,6 +32,7 @@ from .target import free_port
 # how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
 # largest source of noise here, which more, shorter runs average out.
 ROUNDS = 4
+WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
 # What each variant changes in the environment of the API and of k6 (each reads its own
 # settings); the first is the production shape.
 VARIANTS: dict[str, dict[str, str]] = {
@@ -97,7 +98,8 @@ def bench(
                 for name, overrides in variants.items()
             }
             for name, (base, _) in servers.items():
-                _k6(base, vus, 5, workdir / "warmup.json", variants[name])
+                warmup_s = min(WARMUP_S, duration_s)
+                _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
             for round_number in range(ROUNDS):
                 turns = list(servers.items())
                 if round_number % 2:
