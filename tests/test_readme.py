@@ -135,7 +135,6 @@ def test_every_readme_command_runs_in_order(shell: Shell, tmp_path: Path) -> Non
             assert "healthy" in output
             shell.run(f"{line} -- down")  # as the README says: nothing of the demo stays up
             assert "Stopped: " in shell.outputs[f"{line} -- down"]
-            shell.cwd = paved
 
     service = shell.cwd
     recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
