@@ -1,7 +1,8 @@
 """One error shape for the whole API: RFC 9457 problem details (`application/problem+json`).
 
-Domain code raises the exceptions defined here and never touches HTTP; the handlers below turn them,
-and every framework error, into a problem document, so a client parses a single error format.
+The web side of errors: domain code raises the exceptions of `exceptions.py` and never touches
+HTTP; the handlers below turn them, and every framework error, into a problem document, so a
+client parses a single error format. The OpenAPI document is told so too.
 """
 
 import logging
@@ -18,18 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from .dependencies import pool_of
+from .exceptions import DatabaseUnavailableError, NotFoundError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 logger = logging.getLogger(__name__)
-
-
-class NotFoundError(Exception):
-    """A resource the client named does not exist."""
-
-
-class DatabaseUnavailableError(Exception):
-    """The database did not answer (in time)."""
 
 
 class FieldError(BaseModel):

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from .dependencies import AppSettings, pool_of
-from .errors import DatabaseUnavailableError, problem_responses
+from .errors import problem_responses
+from .exceptions import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..db import Pool, to_sql
-from ..errors import NotFoundError
+from ..exceptions import NotFoundError
 from .domain import ItemStatus
 from .models import Item
 from .schemas import ItemIn, ItemRead
