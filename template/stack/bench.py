@@ -97,8 +97,8 @@ def bench(
                 name: apis.enter_context(_api(env, database_url, workers, workdir, name, overrides))
                 for name, overrides in variants.items()
             }
+            warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
-                warmup_s = min(WARMUP_S, duration_s)
                 _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
             for round_number in range(ROUNDS):
                 turns = list(servers.items())
@@ -119,6 +119,7 @@ def bench(
         shutil.rmtree(workdir, ignore_errors=True)
     measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
     main, bare = measured["observability"], measured["bare"]
+    main_cpu = main.cpu_ms_per_request()
     results: dict[str, Any] = {
         "service_flows_per_s": round(main.flows_per_s, 1),
         "pgbench_flows_per_s": round(pgbench, 1),
@@ -127,11 +128,11 @@ def bench(
         "p95_ms": round(main.p95_ms, 2),
         "p99_ms": round(main.p99_ms, 2),
         "errors": main.errors,
-        "cpu_ms_per_request": main.cpu_ms_per_request(),
+        "cpu_ms_per_request": main_cpu,
         "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
-            name: round(cpu / main.cpu_ms_per_request()[name], 3)
+            name: round(cpu / main_cpu[name], 3)
             for name, cpu in measured["newest_first"].cpu_ms_per_request().items()
         },
         "variants": {

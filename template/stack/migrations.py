@@ -40,14 +40,15 @@ def check(env: Env, database_url: str) -> None:
     changes no revision makes; the scratch one cannot. Needs the right to create databases (the
     stack's embedded and Compose PostgreSQL give it)."""
     url = make_url(database_url)
-    scratch = url.set(database=f"{url.database}_revision_check")
+    scratch = f"{url.database}_revision_check"
+    scratch_url = url.set(database=scratch).render_as_string(hide_password=False)
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        name = sql.Identifier(scratch.database or "")
+        name = sql.Identifier(scratch)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
         try:
-            migrate(env, scratch.render_as_string(hide_password=False))
-            if _alembic(env, scratch.render_as_string(hide_password=False), "check").returncode:
+            migrate(env, scratch_url)
+            if _alembic(env, scratch_url, "check").returncode:
                 msg = "the revisions do not build the models' schema (alembic check, above)"
                 raise MigrationError(msg)
         finally:

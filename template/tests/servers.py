@@ -1,7 +1,9 @@
 """Real servers for tests: the API (and the UI) as separate processes on free loopback ports."""
 
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 from stack.processes import is_healthy
 from stack.target import free_port
 
-__all__ = ["black_hole", "free_port", "serving"]
+__all__ = ["black_hole", "free_port", "serving", "serving_as_deployed"]
 
 
 @contextmanager
@@ -34,6 +36,20 @@ def serving(command: list[str], env: dict[str, str], health_url: str, log: Path)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serving_as_deployed(
+    serve_module: str, database_url: str, metrics_dir: Path, log: Path
+) -> Iterator[str]:
+    """The API as its image runs it: the `serve` launcher with two workers whose metrics share
+    `metrics_dir`, on a free port, until the block ends. Yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", serve_module, "--workers", "2", "--port", str(port)]
+    env = {**os.environ, "DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    base = f"http://127.0.0.1:{port}"
+    with serving(command, env, f"{base}/health/live", log):
+        yield base
 
 
 @contextmanager

@@ -11,9 +11,9 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from stack.tools import K6, POSTGRES_EXPORTER, PROMETHEUS
 
 from .postgres import psycopg_url
 from .programs import do_without, require
-from .servers import free_port, serving
+from .servers import free_port, serving, serving_as_deployed
 
 PROJECT_ROOT = Path(__file__).parents[1]
 DASHBOARDS = sorted((PROJECT_ROOT / "compose" / "grafana" / "dashboards").glob("*.json"))
@@ -121,30 +121,9 @@ def observed(
 ) -> Iterator[Observed]:
     prometheus_binary, exporter_binary = require(PROMETHEUS, POSTGRES_EXPORTER)
     workdir = tmp_path_factory.mktemp("prometheus")
-    # A fresh API in production shape (workers sharing a metrics directory): nothing has
-    # called it when Prometheus first scrapes it.
-    api_port = free_port()
-    api = f"http://127.0.0.1:{api_port}"
-    api_command = [sys.executable, "-m", serve_module, "--workers", "2", "--port", str(api_port)]
-    api_env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
-    }
     exporter = f"127.0.0.1:{free_port()}"
     exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(psycopg_url(database_url))}
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES_DIR / "*.yml")],
-        "scrape_configs": [
-            {
-                "job_name": "backend",
-                "static_configs": [{"targets": [api.removeprefix("http://")]}],
-            },
-            {"job_name": "postgres", "static_configs": [{"targets": [exporter]}]},
-        ],
-    }
-    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+    exporter_command = [exporter_binary, f"--web.listen-address={exporter}"]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     prometheus_command = [
@@ -152,14 +131,39 @@ def observed(
         f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
         "--web.enable-remote-write-receiver",
     ]  # fmt: skip
-    exporter_command = [exporter_binary, f"--web.listen-address={exporter}"]
-    with (
-        serving(api_command, api_env, f"{api}/health/live", workdir / "api.log"),
-        serving(
-            exporter_command, exporter_env, f"http://{exporter}/metrics", workdir / "exporter.log"
-        ),
-        serving(prometheus_command, dict(os.environ), f"{url}/-/ready", workdir / "prometheus.log"),
-    ):
+    with ExitStack() as running:
+        # A fresh API in production shape (workers sharing a metrics directory): nothing has
+        # called it when Prometheus first scrapes it.
+        api = running.enter_context(
+            serving_as_deployed(
+                serve_module, database_url, workdir / "metrics", workdir / "api.log"
+            )
+        )
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(RULES_DIR / "*.yml")],
+            "scrape_configs": [
+                {
+                    "job_name": "backend",
+                    "static_configs": [{"targets": [api.removeprefix("http://")]}],
+                },
+                {"job_name": "postgres", "static_configs": [{"targets": [exporter]}]},
+            ],
+        }
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+        running.enter_context(
+            serving(
+                exporter_command,
+                exporter_env,
+                f"http://{exporter}/metrics",
+                workdir / "exporter.log",
+            )
+        )
+        running.enter_context(
+            serving(
+                prometheus_command, dict(os.environ), f"{url}/-/ready", workdir / "prometheus.log"
+            )
+        )
         # Prometheus' first scrapes come seconds after it is ready: traffic before them would
         # leave the counters flat in its eyes, and every rate zero.
         wait_for(url, 'up{job="backend"} == 1')

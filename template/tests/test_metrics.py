@@ -1,6 +1,5 @@
 """Prometheus metrics: labelled by route template, and adding up across worker processes."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from .servers import free_port, serving
+from .servers import serving_as_deployed
 
 
 def samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -65,13 +64,9 @@ def metrics_dir(tmp_path: Path) -> Path:
 def test_requests_add_up_across_two_workers(
     database_url: str, metrics_dir: Path, tmp_path: Path, serve_module: str
 ) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", serve_module, "--workers", "2", "--port", str(port)]
-    env = {**os.environ, "DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    base = f"http://127.0.0.1:{port}"
     requests = 60
 
-    with serving(command, env, f"{base}/health/live", tmp_path / "api.log"):
+    with serving_as_deployed(serve_module, database_url, metrics_dir, tmp_path / "api.log") as base:
         assert not (metrics_dir / "counter_999999.db").exists()  # wiped at start
         for _ in range(requests):
             # A new connection each time, so the kernel spreads them over both workers.
@@ -90,16 +85,9 @@ def test_a_fresh_app_has_every_queried_series_at_zero(
 ) -> None:
     # Production shape: several workers sharing a metrics directory, scraped before any traffic
     # but the launcher's own liveness check.
-    port = free_port()
-    command = [sys.executable, "-m", serve_module, "--workers", "2", "--port", str(port)]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-    }
-    base = f"http://127.0.0.1:{port}"
+    metrics_dir, log = tmp_path / "metrics", tmp_path / "api.log"
 
-    with serving(command, env, f"{base}/health/live", tmp_path / "api.log"):
+    with serving_as_deployed(serve_module, database_url, metrics_dir, log) as base:
         exposition = httpx.get(f"{base}/metrics").text
 
     requests = samples(exposition, "http_requests_total")
