@@ -5,15 +5,12 @@ Everything runs on this machine: k6 and pgbench compete with the API and Postgre
 same cores, which is why the figures are compared as ratios taken in one run.
 """
 
-import importlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +18,14 @@ from typing import Any
 import psutil
 import psycopg
 
-from .database import libpq_url, postgres_tool, start_embedded, stop_embedded
+from .api import serving_api
+from .database import postgres_tool, throwaway_postgres
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
-from .processes import Recorded, spawn, stop, tail, wait_healthy
-from .services import BACKEND, PACKAGE, PROJECT_ROOT, Env
-from .target import free_port
+from .package import items_service as service
+from .processes import Recorded
+from .services import Env
+from .table import print_table
 
 # Each variant runs this many times, taking turns. Every k6 run opens its connections anew, and
 # how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
@@ -83,18 +82,31 @@ def bench(
             # Nothing listens on port 9: every shipping attempt is refused.
             "shipping_down": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": "http://127.0.0.1:9"},
         }
-    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    database_url, postgres = start_embedded(workdir / "postgres", "bench")
-    try:
-        migrate(env, database_url)
-        _seed(database_url)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+        throwaway_postgres("bench") as postgres,
+    ):
+        workdir = Path(scratch)
+        migrate(env, postgres.url)
+        _seed(postgres.url)
         runs: dict[str, list[Run]] = {name: [] for name in variants}
         # The variants run side by side and take turns, in reverse order every other round
         # (A B B A), each run after a VACUUM: none gets the better slot, the warmer caches or the
         # tidier indexes, and they are compared as ratios of one run.
         with ExitStack() as apis:
             servers = {
-                name: apis.enter_context(_api(env, database_url, workers, workdir, name, overrides))
+                name: apis.enter_context(
+                    serving_api(
+                        env,
+                        postgres.url,
+                        workdir / f"api-{name}.log",
+                        API_WORKERS=str(workers),
+                        ENVIRONMENT="production",
+                        OPENSEARCH_ENABLED="false",
+                        PROMETHEUS_MULTIPROC_DIR=str(workdir / f"metrics-{name}"),
+                        **overrides,
+                    )
+                )
                 for name, overrides in variants.items()
             }
             warmup_s = min(WARMUP_S, duration_s)
@@ -105,18 +117,17 @@ def bench(
                 if round_number % 2:
                     turns.reverse()
                 for name, (base, api) in turns:
-                    _vacuum(database_url)
+                    _vacuum(postgres.url)
                     report = workdir / f"run-{name}.json"
                     runs[name].append(
-                        _measured(base, vus, duration_s, report, api, postgres, variants[name])
+                        _measured(
+                            base, vus, duration_s, report, api, postgres.process, variants[name]
+                        )
                     )
-        _vacuum(database_url)
+        _vacuum(postgres.url)
         script = workdir / "flow.sql"
         script.write_text(pgbench_script())
-        pgbench = _pgbench(database_url, script, vus, duration_s)
-    finally:
-        stop_embedded(postgres, workdir / "postgres")
-        shutil.rmtree(workdir, ignore_errors=True)
+        pgbench = _pgbench(postgres.url, script, vus, duration_s)
     measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
     main, bare = measured["observability"], measured["bare"]
     main_cpu = main.cpu_ms_per_request()
@@ -174,7 +185,7 @@ def _combined(runs: list[Run]) -> Run:
 
 def _seed(database_url: str) -> None:
     # A realistic list: the page query returns a full page of 20 rows, for the API and pgbench.
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO items (title) SELECT 'seed ' || n FROM generate_series(1, %s) AS n",
             (SEED_ITEMS,),
@@ -183,34 +194,8 @@ def _seed(database_url: str) -> None:
 
 def _vacuum(database_url: str) -> None:
     # The flow deletes every item it creates: dead rows pile up at the newest end of the index.
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE items")
-
-
-@contextmanager
-def _api(
-    env: Env, database_url: str, workers: int, workdir: Path, name: str, overrides: dict[str, str]
-) -> Iterator[tuple[str, Recorded]]:
-    port = free_port()
-    api_env = {
-        **env,
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "OPENSEARCH_ENABLED": "false",
-        "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics-{name}"),
-        **overrides,
-    }
-    log = workdir / f"api-{name}.log"
-    command = BACKEND.native_command(port, {**api_env, "API_WORKERS": str(workers)})
-    api = spawn(command, api_env, log, PROJECT_ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(f"{base}{BACKEND.health_path}", api, BACKEND.startup_timeout_s):
-            msg = f"the API did not start for the benchmark:\n{tail(log)}"
-            raise RuntimeError(msg)
-        yield base, api
-    finally:
-        stop(api)
 
 
 def _measured(
@@ -268,7 +253,6 @@ def _k6(
 def pgbench_script() -> str:
     """The CRUD flow of k6/lib/flow.js as a pgbench script: the very statements the service
     sends (`items/service.py`), one round trip each, so the two can never drift apart."""
-    service = importlib.import_module(f"{PACKAGE}.items.service")
     flow = (
         service.CREATE_SQL,
         service.GET_SQL,
@@ -288,7 +272,7 @@ def _pgbench(database_url: str, script: Path, clients: int, duration_s: int) -> 
     command = [
         postgres_tool("pgbench"), "--no-vacuum", "--protocol=prepared", f"--client={clients}",
         f"--jobs={os.cpu_count() or 1}", f"--time={duration_s}", f"--file={script}",
-        libpq_url(database_url),
+        database_url,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
@@ -318,7 +302,7 @@ def report(results: dict[str, Any]) -> Path:
     return path
 
 
-def print_table(results: dict[str, Any]) -> None:
+def print_results(results: dict[str, Any]) -> None:
     cpu = results["cpu_ms_per_request"]
     rows = [
         ("service flows/s", f"{results['service_flows_per_s']:.1f}"),
@@ -338,6 +322,4 @@ def print_table(results: dict[str, Any]) -> None:
             for name, v in results["variants"].items()
         ),
     ]  # fmt: skip
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)

@@ -14,6 +14,7 @@ from . import tools
 from .compose import compose, engine_answers
 from .processes import is_healthy
 from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_program
+from .table import print_table
 
 K6_DIR = PROJECT_ROOT / "k6"
 REPORTS = PROJECT_ROOT / "reports"
@@ -118,11 +119,8 @@ def verdicts(metrics: dict[str, dict[str, object]]) -> list[Verdict]:
 
 
 def _print_verdicts(rows: list[Verdict]) -> None:
-    header = ("OPERATION", "OBJECTIVE", "MEASURED", "")
     table = [
-        header,
+        ("OPERATION", "OBJECTIVE", "MEASURED", ""),
         *((r.operation, r.objective, r.measured, "pass" if r.passed else "FAIL") for r in rows),
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
-    for row in table:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}")
+    print_table(table, right_aligned={2})

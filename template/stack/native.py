@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 import yaml
 
-from .database import exporter_dsn, libpq_url, start_embedded, stop_embedded
+from .database import EmbeddedPostgres, exporter_dsn, stop_embedded
 from .migrations import MigrationError, migrate
+from .package import libpq_url
 from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
 from .services import (
     OPTIONAL_PROGRAMS,
@@ -24,6 +25,7 @@ from .services import (
     STATE_DIR,
     Env,
     Service,
+    Status,
     native_services,
 )
 from .tools import Program
@@ -37,13 +39,6 @@ COMPOSE_PROMETHEUS_CONFIG = PROJECT_ROOT / "compose" / "prometheus" / "prometheu
 
 class StackError(Exception):
     """The stack could not be brought up; whatever this attempt started has been stopped."""
-
-
-@dataclass(frozen=True)
-class Status:
-    service: str
-    url: str
-    state: str
 
 
 @dataclass(frozen=True)
@@ -129,7 +124,7 @@ def status(env: Env) -> list[Status]:
 
 def versions(database_url: str, services: list[Service]) -> dict[str, str]:
     """What runs, by program: PostgreSQL as the server reports it, the rest as installed."""
-    with psycopg.connect(libpq_url(database_url)) as conn:
+    with psycopg.connect(database_url) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     found = {
         "PostgreSQL": str(row[0]) if row else "?",
@@ -157,13 +152,14 @@ def log_files() -> dict[str, Path]:
 
 def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -> str:
     if external := env.get("DATABASE_URL"):
-        return external
+        return libpq_url(external)
     already = state.get(POSTGRES)
-    url, recorded = start_embedded(POSTGRES_DATA, env.get("POSTGRES_DB") or "app")
+    server = EmbeddedPostgres(POSTGRES_DATA, env.get("POSTGRES_DB") or "app")
+    recorded = server.start()
     if already is None or already != recorded:
         state[POSTGRES] = recorded
         started.append(POSTGRES)
-    return url
+    return server.url
 
 
 def _ensure_running(

@@ -1,4 +1,5 @@
-"""Starting, finding and stopping the stack's native processes, by recorded process id."""
+"""Starting, waiting for and stopping processes, by recorded process id: the stack's services,
+the private servers of `load`, `contract` and `bench`, and the service's test servers."""
 
 import contextlib
 import signal
@@ -6,12 +7,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Self
 
 import httpx
 import psutil
+
+# The handles of the processes this one started, kept until they are stopped: a handle dropped
+# while its process runs is a ResourceWarning, and stop() reaps the process through it.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 if sys.platform == "win32":
     # Its own process group: a Ctrl+C in the console that ran `nox -s up` does not reach it.
@@ -45,7 +51,9 @@ class Recorded:
             return False
 
 
-def spawn(command: list[str], env: dict[str, str], log_file: Path, cwd: Path) -> Recorded:
+def spawn(
+    command: list[str], env: dict[str, str], log_file: Path, cwd: Path | None = None
+) -> Recorded:
     """Start a command detached from this process (its own session), output to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
@@ -59,15 +67,21 @@ def spawn(command: list[str], env: dict[str, str], log_file: Path, cwd: Path) ->
             start_new_session=True,  # survives `nox` exiting (ignored on Windows)
             creationflags=DETACHED,
         )
+    _CHILDREN[process.pid] = process
     return Recorded.of(process.pid)
 
 
 def stop(recorded: Recorded, sig: signal.Signals | None = None, timeout_s: float = 15.0) -> None:
     """Stop a recorded process and its children: `sig` where the platform has signals, else
     terminate() (SIGTERM; TerminateProcess on Windows); kill() if it outlives the timeout."""
-    if not recorded.is_running():
-        return
-    process = psutil.Process(recorded.pid)
+    child = _CHILDREN.pop(recorded.pid, None)
+    if recorded.is_running():
+        _stop_family(psutil.Process(recorded.pid), sig, timeout_s)
+    if child is not None:
+        child.poll()  # reaps it, unless psutil did already
+
+
+def _stop_family(process: psutil.Process, sig: signal.Signals | None, timeout_s: float) -> None:
     family = [process, *process.children(recursive=True)]
     for member in family:
         with contextlib.suppress(psutil.NoSuchProcess):  # it ended by itself meanwhile
@@ -80,6 +94,35 @@ def stop(recorded: Recorded, sig: signal.Signals | None = None, timeout_s: float
         with contextlib.suppress(psutil.NoSuchProcess):
             member.kill()
     psutil.wait_procs(alive, timeout=5)
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str],
+    env: dict[str, str],
+    health_url: str,
+    log_file: Path,
+    *,
+    cwd: Path | None = None,
+    timeout_s: float = 60.0,
+) -> Iterator[Recorded]:
+    """`command` running until the block ends, entered once `health_url` answers 200."""
+    recorded = spawn(command, env, log_file, cwd)
+    try:
+        if not wait_healthy(health_url, recorded, timeout_s):
+            msg = f"{command[0]} did not come up at {health_url}; its last log lines:\n{tail(log_file)}"
+            raise RuntimeError(msg)
+        yield recorded
+    finally:
+        stop(recorded)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (the system's pick)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_owner(port: int) -> str | None:

@@ -5,7 +5,6 @@ match the SLO file, or when an objective's latency is not a bucket boundary of t
 histogram (Prometheus could then only estimate it).
 """
 
-import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Any
 import yaml
 from prometheus_client.utils import floatToGoString
 
-from .services import PACKAGE, PROJECT_ROOT
+from .package import LATENCY_BUCKETS
+from .services import PROJECT_ROOT
 
 SLO_FILE = PROJECT_ROOT / "k6" / "slo.json"
 RULES_FILE = PROJECT_ROOT / "compose" / "prometheus" / "rules" / "slo.rules.yml"
@@ -185,13 +185,12 @@ def rendered() -> dict[Path, str]:
 def problems() -> list[str]:
     """Every way the generated files or the histogram disagree with the SLO file."""
     found = []
-    buckets = importlib.import_module(f"{PACKAGE}.observability.metrics").LATENCY_BUCKETS
     _, objectives = load_slo()
     for objective in objectives:
-        if objective.seconds not in buckets:
+        if objective.seconds not in LATENCY_BUCKETS:
             found.append(
                 f"{objective.operation} p{objective.quantile * 100:g}: {objective.seconds * 1000:g} ms "
-                f"is not a bucket boundary of http_request_duration_seconds {buckets}"
+                f"is not a bucket boundary of http_request_duration_seconds {LATENCY_BUCKETS}"
             )
     for path, text in rendered().items():
         if not path.exists() or path.read_text() != text:

@@ -23,11 +23,11 @@ import pytest
 import yaml
 from stack.database import exporter_dsn
 from stack.load import k6_binary
+from stack.processes import free_port, running
 from stack.tools import K6, POSTGRES_EXPORTER, PROMETHEUS
 
-from .postgres import psycopg_url
+from .conftest import DeployedApi
 from .programs import do_without, require
-from .servers import free_port, serving, serving_as_deployed
 
 PROJECT_ROOT = Path(__file__).parents[1]
 DASHBOARDS = sorted((PROJECT_ROOT / "compose" / "grafana" / "dashboards").glob("*.json"))
@@ -117,12 +117,12 @@ def wait_for(prometheus: str, expr: str, timeout_s: float = 60) -> None:
 
 @pytest.fixture(scope="module")
 def observed(
-    database_url: str, serve_module: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str, deployed_api: DeployedApi, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Observed]:
     prometheus_binary, exporter_binary = require(PROMETHEUS, POSTGRES_EXPORTER)
     workdir = tmp_path_factory.mktemp("prometheus")
     exporter = f"127.0.0.1:{free_port()}"
-    exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(psycopg_url(database_url))}
+    exporter_env = {**os.environ, "DATA_SOURCE_NAME": exporter_dsn(database_url)}
     exporter_command = [exporter_binary, f"--web.listen-address={exporter}"]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -131,14 +131,10 @@ def observed(
         f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
         "--web.enable-remote-write-receiver",
     ]  # fmt: skip
-    with ExitStack() as running:
+    with ExitStack() as processes:
         # A fresh API in production shape (workers sharing a metrics directory): nothing has
         # called it when Prometheus first scrapes it.
-        api = running.enter_context(
-            serving_as_deployed(
-                serve_module, database_url, workdir / "metrics", workdir / "api.log"
-            )
-        )
+        api = processes.enter_context(deployed_api(workdir / "metrics", workdir / "api.log"))
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(RULES_DIR / "*.yml")],
@@ -151,16 +147,16 @@ def observed(
             ],
         }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-        running.enter_context(
-            serving(
+        processes.enter_context(
+            running(
                 exporter_command,
                 exporter_env,
                 f"http://{exporter}/metrics",
                 workdir / "exporter.log",
             )
         )
-        running.enter_context(
-            serving(
+        processes.enter_context(
+            running(
                 prometheus_command, dict(os.environ), f"{url}/-/ready", workdir / "prometheus.log"
             )
         )

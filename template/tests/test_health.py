@@ -6,8 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from httpx import AsyncClient, Response
-
-from .postgres import EmbeddedPostgres
+from stack.database import EmbeddedPostgres
 
 
 async def test_live(client: AsyncClient) -> None:

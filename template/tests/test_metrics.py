@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from .servers import serving_as_deployed
+from .conftest import DeployedApi
 
 
 def samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -62,11 +62,11 @@ def metrics_dir(tmp_path: Path) -> Path:
 
 
 def test_requests_add_up_across_two_workers(
-    database_url: str, metrics_dir: Path, tmp_path: Path, serve_module: str
+    deployed_api: DeployedApi, metrics_dir: Path, tmp_path: Path
 ) -> None:
     requests = 60
 
-    with serving_as_deployed(serve_module, database_url, metrics_dir, tmp_path / "api.log") as base:
+    with deployed_api(metrics_dir, tmp_path / "api.log") as base:
         assert not (metrics_dir / "counter_999999.db").exists()  # wiped at start
         for _ in range(requests):
             # A new connection each time, so the kernel spreads them over both workers.
@@ -81,13 +81,11 @@ def test_requests_add_up_across_two_workers(
 
 
 def test_a_fresh_app_has_every_queried_series_at_zero(
-    database_url: str, tmp_path: Path, serve_module: str
+    deployed_api: DeployedApi, tmp_path: Path
 ) -> None:
     # Production shape: several workers sharing a metrics directory, scraped before any traffic
     # but the launcher's own liveness check.
-    metrics_dir, log = tmp_path / "metrics", tmp_path / "api.log"
-
-    with serving_as_deployed(serve_module, database_url, metrics_dir, log) as base:
+    with deployed_api(tmp_path / "metrics", tmp_path / "api.log") as base:
         exposition = httpx.get(f"{base}/metrics").text
 
     requests = samples(exposition, "http_requests_total")

@@ -3,7 +3,7 @@ connection pool the API runs those statements on.
 
 SQLAlchemy describes the schema (and Alembic migrates it) and builds every statement, once, at
 import. At request time the compiled SQL goes straight to psycopg: SQLAlchemy's execution layer
-cost about as much CPU as all the rest of a request (see `nox -s bench`).
+cost about as much CPU as all the rest of a request (docs/decisions.md).
 """
 
 from collections.abc import Collection
@@ -48,7 +48,7 @@ def create_pool(settings: Settings) -> Pool:
     """The API's connections, opened by `await pool.open()`: each request borrows one for a single
     statement in autocommit mode, so it is one round trip and nothing is left to roll back."""
     return AsyncConnectionPool(
-        settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1),
+        settings.database_url,
         connection_class=Connection,
         kwargs={
             "autocommit": True,

@@ -7,6 +7,7 @@ Nothing here imports prometheus_client at import time: it must see the directory
 """
 
 import argparse
+import contextlib
 import gc
 import os
 import shutil
@@ -20,12 +21,10 @@ from fastapi import FastAPI
 YOUNG_GENERATION_THRESHOLD = 20_000
 
 
-def prepare_metrics_dir(path: str | None) -> Path:
-    directory = Path(path) if path else Path(tempfile.mkdtemp(prefix="prometheus-"))
+def prepare_metrics_dir(directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-    return directory
 
 
 def create_worker_app() -> FastAPI:
@@ -38,14 +37,11 @@ def create_worker_app() -> FastAPI:
 
 
 def tune_garbage_collector() -> None:
-    """Spend less of each request in Python's cyclic garbage collector.
+    """Spend less of each request in Python's cyclic garbage collector (docs/decisions.md).
 
-    Measured side by side in the real server: the collector took about an eighth of the API's
-    CPU (0.84 -> 0.73 ms per request with this). Every full collection walked the ~110,000
-    objects that importing the app leaves (30-65 ms each, requests waiting through it), and a
-    young collection ran every ~8 requests because requests in flight keep some hundreds of
-    objects alive. What exists once the app is built lives as long as the process, so it is
-    frozen out of every later collection; the young generation waits for more objects.
+    What exists once the app is built lives as long as the process, so it is frozen out of every
+    later collection; the young generation waits for more objects, because requests in flight
+    keep some hundreds alive.
     """
     gc.collect()
     gc.freeze()
@@ -64,19 +60,23 @@ def main() -> None:
         help="worker processes (default: API_WORKERS, else one per core)",
     )
     args = parser.parse_args()
-    prepare_metrics_dir(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-    uvicorn.run(
-        f"{__package__}.serve:create_worker_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="auto",  # uvloop, where it installs (not on Windows)
-        http="auto",  # httptools, where it installs
-        access_log=False,  # ObservabilityMiddleware logs every request, with more fields
-        proxy_headers=True,
-        server_header=False,  # no need to tell every client which server software answers
-    )
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    with contextlib.ExitStack() as cleanup:
+        # None configured: a temporary one, deleted when the server stops.
+        scratch = None if configured else cleanup.enter_context(tempfile.TemporaryDirectory())
+        prepare_metrics_dir(Path(configured or str(scratch)))
+        uvicorn.run(
+            f"{__package__}.serve:create_worker_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="auto",  # uvloop, where it installs (not on Windows)
+            http="auto",  # httptools, where it installs
+            access_log=False,  # ObservabilityMiddleware logs every request, with more fields
+            proxy_headers=True,
+            server_header=False,  # no need to tell every client which server software answers
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ..servers import black_hole
+from ..fakes import black_hole
 
 APP = Path(__file__).parents[2] / "ui" / "app.py"
 

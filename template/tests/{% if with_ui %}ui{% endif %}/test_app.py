@@ -4,9 +4,9 @@ from collections.abc import Iterable
 from typing import Protocol
 
 import httpx
+from stack.processes import free_port
 from streamlit.testing.v1 import AppTest
 
-from ..servers import free_port
 from .conftest import OpenApp
 
 

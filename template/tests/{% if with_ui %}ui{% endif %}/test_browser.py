@@ -14,10 +14,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from stack import seed
+from stack.processes import free_port, running
 from stack.tools import CHROMIUM
 
 from ..programs import do_without, require
-from ..servers import free_port, serving
 from .conftest import APP
 
 PROJECT_ROOT = APP.parents[1]
@@ -48,7 +48,8 @@ def ui_url(live_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("ui") / "streamlit.log"
-    with serving(command, {**os.environ, "API_BASE_URL": live_api}, f"{url}/_stcore/health", log):
+    env = {**os.environ, "API_BASE_URL": live_api}
+    with running(command, env, f"{url}/_stcore/health", log):
         yield url
 
 
