@@ -2,31 +2,25 @@
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from .documents import document_head
+from .sinks import LogSink
 
 LOGGER_NAME = "access"
-
-# Where a finished log document goes: stdout, the log shipper's queue.
-DocumentOutput = Callable[[dict[str, Any]], None]
 
 
 class AccessLog:
     """Writes the access line of every request.
 
-    The line is built as a document directly, not as a LogRecord: the record, its filters and
-    the formatter cost ~27 µs a request (measured in process), over half of what observability
-    cost; built directly it costs ~12 µs. It starts like every record's document
-    (`documents.document_head`) and goes to the same places. Without `outputs` (the readable
-    console of development) the line goes through `logging` as usual. Either way the `access`
-    logger's level turns it on and off.
+    The line is built as a document directly, not as a LogRecord, at under half the cost
+    (docs/decisions.md). It starts like every record's document (`documents.document_head`) and
+    goes to the same sinks. The `access` logger's level turns it on and off.
     """
 
-    def __init__(self, service: str, outputs: Sequence[DocumentOutput] | None = None) -> None:
+    def __init__(self, service: str, sinks: Sequence[LogSink]) -> None:
         self.service = service
-        self.outputs = outputs
+        self.sinks = tuple(sinks)
         self.logger = logging.getLogger(LOGGER_NAME)
 
     def __call__(
@@ -42,27 +36,19 @@ class AccessLog:
     ) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        message = f"{method} {path} {status_code}"
-        fields = {
-            "request_id": request_id,
-            "method": method,
-            "path": path,
-            "status_code": status_code,
-            "duration_ms": duration_ms,
-            "client_ip": client_ip,
-            "user_agent": user_agent,
-        }
-        if self.outputs is None:
-            self.logger.info(message, extra=fields)
-            return
         document = document_head(
             created=time.time(),
             level="INFO",
             logger=LOGGER_NAME,
-            message=message,
+            message=f"{method} {path} {status_code}",
             service=self.service,
             request_id=request_id,
         )
-        document.update(fields)
-        for output in self.outputs:
-            output(document)
+        document["method"] = method
+        document["path"] = path
+        document["status_code"] = status_code
+        document["duration_ms"] = duration_ms
+        document["client_ip"] = client_ip
+        document["user_agent"] = user_agent
+        for sink in self.sinks:
+            sink.write(document)

@@ -6,10 +6,13 @@ from typing import Any
 
 import orjson
 
+# A log line as a flat JSON-ready mapping: document_head's fields first, then the writer's own.
+Document = dict[str, Any]
+
 
 def document_head(
     *, created: float, level: str, logger: str, message: str, service: str, request_id: str | None
-) -> dict[str, Any]:
+) -> Document:
     """The fields every document starts with, in this order; a document's own fields follow."""
     return {
         "timestamp": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
@@ -21,6 +24,6 @@ def document_head(
     }
 
 
-def to_json(document: dict[str, Any]) -> str:
+def to_json(document: Document) -> str:
     """One line of JSON; values JSON has no type for (a UUID, an exception) become strings."""
     return orjson.dumps(document, default=str).decode()

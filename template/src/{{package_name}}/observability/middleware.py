@@ -1,23 +1,16 @@
 """One pure ASGI middleware for everything observed per request: the request id, the metrics
 and the access log line. One pass, no per-request task (BaseHTTPMiddleware would add one)."""
 
-import re
-import secrets
 import time
-from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import AccessLog
 from .metrics import EXCEPTIONS, answered, in_progress
+from .request_id import HEADER, accepted_or_new, current_request_id
 
-REQUEST_ID_HEADER = "X-Request-ID"
-# Only ids safe to log and echo: short, printable, nothing that could forge a log line.
-_ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _UNMEASURED = frozenset({"/metrics"})
-
-request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class ObservabilityMiddleware:
@@ -30,9 +23,8 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _ACCEPTABLE_ID.fullmatch(incoming) else secrets.token_hex(16)
-        token = request_id.set(rid)
+        rid = accepted_or_new(headers.get(b"x-request-id", b"").decode("latin-1"))
+        token = current_request_id.set(rid)
         method = scope["method"]
         status_code = 500  # what the client gets if the app fails before answering
         start = time.perf_counter()
@@ -41,7 +33,7 @@ class ObservabilityMiddleware:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+                MutableHeaders(scope=message)[HEADER] = rid
             await send(message)
 
         requests_in_progress = in_progress(method)
@@ -66,7 +58,7 @@ class ObservabilityMiddleware:
                 client_ip=scope["client"][0] if scope.get("client") else None,
                 user_agent=headers.get(b"user-agent", b"").decode("latin-1") or None,
             )
-            request_id.reset(token)
+            current_request_id.reset(token)
 
 
 def _route_template(scope: Scope, status_code: int) -> str:

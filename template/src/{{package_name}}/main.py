@@ -1,0 +1,72 @@
+"""The application factory: `serve.py` runs it in every worker (`uvicorn --factory` works too)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from . import PROJECT_NAME
+from .db import create_pool
+from .dependencies import AppState
+from .errors import install_error_handlers, use_problem_media_type
+from .health import router as health_router
+from .items.router import router as items_router
+from .limits import BodySizeLimitMiddleware
+from .observability.setup import setup as setup_observability
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+        # What the app owns lives exactly as long as it. The connection pool opens without
+        # waiting: the API starts, and says it is not ready, while the database is down. The
+        # log sinks send on what they hold when it stops.
+        pool = create_pool(settings)
+        await pool.open(wait=False)
+        with observability.running():
+            try:
+                yield AppState(settings=settings, pool=pool)
+            finally:
+                await pool.close()
+
+    app = FastAPI(
+        title=PROJECT_NAME,
+        lifespan=lifespan,
+        # The service's metrics and logs are its own (observability/). FastAPI's OpenTelemetry
+        # hooks would look up unconfigured providers on every request; pass providers here to
+        # use them instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    # The last middleware added runs first: every response, a 413 or a CORS preflight included,
+    # carries the request id and the CORS headers, and is measured and logged.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["Location", "X-Request-ID"],
+    )
+    install_error_handlers(app)
+    # Routes are matched in order: the busiest first.
+    app.include_router(items_router)
+    app.include_router(health_router)
+    _document_problem_media_type(app)
+    observability = setup_observability(app, settings)
+    return app
+
+
+def _document_problem_media_type(app: FastAPI) -> None:
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_media_type(build_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
