@@ -2,8 +2,11 @@
 a render's own nox sessions."""
 
 import os
+import shutil
+import socket
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import copier
@@ -11,24 +14,68 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 
+
+@dataclass(frozen=True)
+class Combination:
+    """A set of answers Paved supports: rendered once per test run, its tests marked with its
+    marker (`pytest -m backend_only`), and a job of the template's workflow."""
+
+    id: str
+    answers: dict[str, str | bool] = field(default_factory=dict, hash=False)
+
+    @property
+    def marker(self) -> str:
+        return self.id.replace("-", "_")
+
+
 # Between them the combinations cover every Python this machine has (the default is 3.13): each
 # render's sessions run on its own `python_version`, whatever Python runs the tests. 3.14 runs in
 # the GitHub workflow's Python axis.
+DEFAULTS = Combination("defaults")
+BACKEND_ONLY = Combination(
+    "backend-only", {"with_ui": False, "with_opensearch": False, "python_version": "3.11"}
+)
+CUSTOM_NAME_UI_ONLY = Combination(
+    "custom-name-ui-only",
+    {"project_name": "Acme Orders", "with_opensearch": False, "python_version": "3.12"},
+)
+SUPPORTED = (DEFAULTS, BACKEND_ONLY, CUSTOM_NAME_UI_ONLY)
 SUPPORTED_COMBINATIONS = [
-    pytest.param({}, id="defaults"),
-    pytest.param(
-        {"with_ui": False, "with_opensearch": False, "python_version": "3.11"}, id="backend-only"
-    ),
-    pytest.param(
-        {"project_name": "Acme Orders", "with_opensearch": False, "python_version": "3.12"},
-        id="custom-name-ui-only",
-    ),
+    pytest.param(combination, id=combination.id, marks=getattr(pytest.mark, combination.marker))
+    for combination in SUPPORTED
 ]
 
 
 def render(destination: Path, **answers: str | bool) -> Path:
     """The service for `answers`, as `copier copy --trust` makes it (tasks included)."""
     return _copy(destination, answers, run_tasks=True)
+
+
+# What a copy of a render leaves behind: what the render's sessions made in it.
+_MADE_BY_SESSIONS = shutil.ignore_patterns(
+    ".nox", ".stack", ".env", "reports", ".coverage", ".*_cache", "__pycache__"
+)
+
+
+class Renders:
+    """Each combination rendered once per test run, on first use, and shared. A test that
+    changes its render (plants a bug, runs a stack in it) works on a copy."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._rendered: dict[str, Path] = {}
+
+    def of(self, combination: Combination) -> Path:
+        if combination.id not in self._rendered:
+            self._rendered[combination.id] = render(
+                self.root / combination.id, **combination.answers
+            )
+        return self._rendered[combination.id]
+
+    def copy(self, combination: Combination, destination: Path) -> Path:
+        """The render as Copier made it (git repository included), at `destination`."""
+        shutil.copytree(self.of(combination), destination, symlinks=True, ignore=_MADE_BY_SESSIONS)
+        return destination
 
 
 def render_without_tasks(destination: Path, **answers: str | bool) -> Path:
@@ -74,3 +121,28 @@ def run_nox(
         text=True,
         check=False,
     )
+
+
+def plant(project: Path, path: str, old: str, new: str) -> None:
+    """Replace `old` with `new` in a render's file: a bug for a gate to find."""
+    file = project / path
+    source = file.read_text()
+    assert old in source, f"the code to break is gone from {path}: update this test"
+    file.write_text(source.replace(old, new))
+
+
+GIT_IDENTITY = ["-c", "user.name=Paved Tests", "-c", "user.email=tests@paved.invalid"]
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from .rendering import ROOT, render, render_env, run_nox
+from .rendering import DEFAULTS, ROOT, Renders, render_env, run_nox
 
 
 def stack_tools() -> ModuleType:
@@ -38,6 +38,8 @@ HIDDEN = frozenset(
 )
 PROMTOOL_HOOKS = ("promtool-config", "promtool-rules", "promtool-test")
 
+pytestmark = pytest.mark.defaults
+
 
 def path_without(hidden: frozenset[str], shadows: Path) -> str:
     """PATH as it is, but where a folder holds a hidden program, a folder of links to the rest."""
@@ -57,8 +59,8 @@ def path_without(hidden: frozenset[str], shadows: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render(tmp_path_factory.mktemp("service"))
+def project(renders: Renders) -> Path:
+    return renders.of(DEFAULTS)
 
 
 @pytest.fixture(scope="module")

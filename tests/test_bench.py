@@ -2,11 +2,10 @@
 every figure the README describes. How fast the service is, the benchmark says; no test does."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from .rendering import render, run_nox
+from .rendering import BACKEND_ONLY, Renders, run_nox
 
 REPORTED = {
     "service_flows_per_s",
@@ -23,8 +22,9 @@ REPORTED = {
 }
 
 
-def test_bench_prints_the_table_and_reports_every_figure(tmp_path: Path) -> None:
-    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+@pytest.mark.backend_only
+def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> None:
+    project = renders.of(BACKEND_ONLY)
 
     result = run_nox(project, "-s", "bench", "--", "--duration", "1", "--vus", "2")
 

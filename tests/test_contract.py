@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from .rendering import SUPPORTED_COMBINATIONS, render, render_env, run_nox
+from .rendering import (
+    BACKEND_ONLY,
+    SUPPORTED_COMBINATIONS,
+    Combination,
+    Renders,
+    plant,
+    render_env,
+    run_nox,
+)
 
 
 def run_contract(project: Path) -> subprocess.CompletedProcess[str]:
@@ -14,18 +22,9 @@ def run_contract(project: Path) -> subprocess.CompletedProcess[str]:
     return run_nox(project, "-s", "contract", env=render_env(API_BASE="http://127.0.0.1:9"))
 
 
-def plant(project: Path, path: str, old: str, new: str) -> None:
-    file = project / path
-    source = file.read_text()
-    assert old in source, f"the code to break is gone from {path}: update this test"
-    file.write_text(source.replace(old, new))
-
-
-@pytest.mark.parametrize("answers", SUPPORTED_COMBINATIONS)
-def test_the_rendered_api_passes_the_contract(
-    tmp_path: Path, answers: dict[str, str | bool]
-) -> None:
-    project = render(tmp_path / "service", **answers)
+@pytest.mark.parametrize("combination", SUPPORTED_COMBINATIONS)
+def test_the_rendered_api_passes_the_contract(renders: Renders, combination: Combination) -> None:
+    project = renders.of(combination)
 
     result = run_contract(project)
 
@@ -54,10 +53,11 @@ def test_the_rendered_api_passes_the_contract(
         ),
     ],
 )
+@pytest.mark.backend_only
 def test_a_planted_bug_fails_the_contract_by_name(
-    tmp_path: Path, path: str, old: str, new: str, named: str
+    renders: Renders, tmp_path: Path, path: str, old: str, new: str, named: str
 ) -> None:
-    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
     plant(project, path, old, new)
 
     result = run_contract(project)

@@ -10,7 +10,19 @@ import jinja2
 import pytest
 import yaml
 
-from .rendering import ROOT, SUPPORTED_COMBINATIONS, render, render_without_tasks, run_nox
+from .rendering import (
+    BACKEND_ONLY,
+    CUSTOM_NAME_UI_ONLY,
+    ROOT,
+    SUPPORTED,
+    SUPPORTED_COMBINATIONS,
+    Combination,
+    Renders,
+    plant,
+    render,
+    render_without_tasks,
+    run_nox,
+)
 
 # Jinja left in a file rendered from a .jinja template means an answer never reached it. Other
 # files are copied as they are, and some rightly hold braces (Grafana legends, GitHub Actions).
@@ -31,10 +43,10 @@ def rendered_templates(project: Path) -> list[Path]:
     return found
 
 
-@pytest.fixture(scope="module", params=SUPPORTED_COMBINATIONS)
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers: dict[str, str | bool] = request.param
-    return render(tmp_path_factory.mktemp("service"), **answers)
+@pytest.fixture(params=SUPPORTED_COMBINATIONS)
+def rendered(request: pytest.FixtureRequest, renders: Renders) -> Path:
+    combination: Combination = request.param
+    return renders.of(combination)
 
 
 def answers_of(project: Path) -> dict[str, Any]:
@@ -102,6 +114,39 @@ def test_the_service_passes_its_own_lint_and_tests(rendered: Path) -> None:
     assert result.returncode == 0, result.stdout[-10_000:] + result.stderr[-10_000:]
 
 
+@pytest.mark.backend_only
+def test_lint_fails_when_the_items_service_imports_the_web_framework(
+    renders: Renders, tmp_path: Path
+) -> None:
+    # The layers' rules hold in `nox -s lint` (import-linter): planted, the import breaks one.
+    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
+    plant(
+        project,
+        "src/items_service/items/service.py",
+        "from ..db import Pool, to_sql\n",
+        "from fastapi import HTTPException  # noqa: F401\n\nfrom ..db import Pool, to_sql\n",
+    )
+
+    result = run_nox(project, "-s", "lint", "--", "import-linter")
+
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-5000:]
+    broken = "The domain, its queries and its exceptions never import the web framework BROKEN"
+    assert broken in result.stdout
+    assert "items_service.items.service -> fastapi" in result.stdout
+
+
+def test_the_template_workflow_runs_each_supported_combination() -> None:
+    # A combination is added in tests/rendering.py; the workflow's matrix must name it too.
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    jobs = workflow["jobs"]["combination"]["strategy"]["matrix"]["include"]
+    markers = [combination.marker for combination in SUPPORTED]
+
+    assert jobs == [
+        *({"combination": c.id, "select": c.marker} for c in SUPPORTED),
+        {"combination": "independent", "select": f"not ({' or '.join(markers)})"},
+    ]
+
+
 @pytest.mark.parametrize("python_version", ["3.14"])
 def test_newer_python_targets_pass_ruff(tmp_path: Path, python_version: str) -> None:
     # The supported combinations run the whole gate on 3.11-3.13; no 3.14 runs here (the GitHub
@@ -114,8 +159,9 @@ def test_newer_python_targets_pass_ruff(tmp_path: Path, python_version: str) -> 
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_derived_names_follow_the_project_name(tmp_path: Path) -> None:
-    project = render(tmp_path / "svc", project_name="Acme Orders")
+@pytest.mark.custom_name_ui_only
+def test_derived_names_follow_the_project_name(renders: Renders) -> None:
+    project = renders.of(CUSTOM_NAME_UI_ONLY)
 
     answers = answers_of(project)
     assert answers["project_slug"] == "acme-orders"

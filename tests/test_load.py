@@ -5,7 +5,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from .rendering import render, render_env, run_nox
+import pytest
+
+from .rendering import BACKEND_ONLY, Renders, render_env, run_nox
 
 
 def run_load(project: Path) -> subprocess.CompletedProcess[str]:
@@ -14,8 +16,9 @@ def run_load(project: Path) -> subprocess.CompletedProcess[str]:
     return run_nox(project, "-s", "load", "--", "--quick", "crud", env=env)
 
 
-def test_load_passes_and_reports_each_objective(tmp_path: Path) -> None:
-    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+@pytest.mark.backend_only
+def test_load_passes_and_reports_each_objective(renders: Renders) -> None:
+    project = renders.of(BACKEND_ONLY)
 
     result = run_load(project)
 
@@ -28,8 +31,9 @@ def test_load_passes_and_reports_each_objective(tmp_path: Path) -> None:
         assert f"{operation} " in result.stdout  # a row of the table
 
 
-def test_an_impossible_objective_fails_the_session(tmp_path: Path) -> None:
-    project = render(tmp_path / "service", with_ui=False, with_opensearch=False)
+@pytest.mark.backend_only
+def test_an_impossible_objective_fails_the_session(renders: Renders, tmp_path: Path) -> None:
+    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
     slo_file = project / "k6" / "slo.json"
     slo = json.loads(slo_file.read_text())
     slo["operations"]["create"]["p95_ms"] = 0.001

@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .rendering import ROOT, render_env, render_without_tasks, run_nox
-from .test_stack import free_port
-from .test_update import git
+from .rendering import ROOT, free_port, git, render_env, render_without_tasks, run_nox
 
 README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
@@ -119,6 +117,7 @@ def release_copy(shell: Shell, destination: Path) -> Path:
     return destination
 
 
+@pytest.mark.defaults
 def test_every_readme_command_runs_in_order(shell: Shell, tmp_path: Path) -> None:
     paved = release_copy(shell, tmp_path / "paved")
     ci_run = CI_RUN.read_text().splitlines()

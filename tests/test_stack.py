@@ -11,14 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .rendering import SUPPORTED_COMBINATIONS, render, render_env, run_nox
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .rendering import (
+    BACKEND_ONLY,
+    SUPPORTED_COMBINATIONS,
+    Combination,
+    Renders,
+    free_port,
+    render_env,
+    run_nox,
+)
 
 
 def listening(port: int) -> bool:
@@ -59,8 +60,9 @@ class Stack:
 # The defaults' stack comes up, is seeded, restarted and taken down by the README's own commands
 # (tests/test_readme.py); these combinations hold it to the rest: load, data kept, recovery.
 @pytest.fixture(params=[c for c in SUPPORTED_COMBINATIONS if c.id != "defaults"])
-def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Stack:
-    return Stack(render(tmp_path / "service", **request.param))
+def stack(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) -> Stack:
+    combination: Combination = request.param
+    return Stack(renders.copy(combination, tmp_path / "service"))
 
 
 def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
@@ -105,8 +107,11 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
     assert not (stack.project / ".stack" / "postgres").exists()
 
 
-def test_up_refuses_a_taken_port_and_leaves_nothing_running(tmp_path: Path) -> None:
-    stack = Stack(render(tmp_path / "service", with_ui=False, with_opensearch=False))
+@pytest.mark.backend_only
+def test_up_refuses_a_taken_port_and_leaves_nothing_running(
+    renders: Renders, tmp_path: Path
+) -> None:
+    stack = Stack(renders.copy(BACKEND_ONLY, tmp_path / "service"))
     del stack.env["STACK_MODE"]  # the mode as the README shows it, after the session's `--`
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", stack.ports["API_PORT"]))

@@ -1,23 +1,14 @@
 """`copier update`: a service rendered at one template tag takes the next one's changes cleanly,
-keeps its answers and its own edits, and still passes its tests."""
+keeps its answers and its own edits, and still works: its items and migrations tests pass (the
+whole gate runs on every supported combination elsewhere)."""
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import copier
 import yaml
 
-from .rendering import ROOT, run_nox
-
-GIT_IDENTITY = ["-c", "user.name=Paved Tests", "-c", "user.email=tests@paved.invalid"]
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
-    )
-    return result.stdout
+from .rendering import ROOT, git, run_nox
 
 
 def tagged_template_copy(destination: Path) -> Path:
@@ -67,5 +58,7 @@ def test_update_takes_template_changes_and_keeps_local_edits(tmp_path: Path) -> 
     assert all("<<<<<<<" not in (service / name).read_text() for name in changed)
 
     git(service, "add", "--all")
-    result = run_nox(service, "-s", "tests")
+    result = run_nox(
+        service, "-s", "tests", "--", "tests/test_items.py", "tests/test_migrations.py"
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
