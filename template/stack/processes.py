@@ -28,7 +28,7 @@ else:
 
 @dataclass(frozen=True)
 class Recorded:
-    """A process `up` started. The start time guards against a reused process id."""
+    """A process the stack started. The start time guards against a reused process id."""
 
     pid: int
     started_at: float
