@@ -39,7 +39,9 @@ def alive(pid: int) -> bool:
 class Stack:
     def __init__(self, project: Path) -> None:
         self.project = project
-        self.ports = {name: free_port() for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT")}
+        # Every port of its own: another render's stack may be up at the same time.
+        names = ("API_PORT", "UI_PORT", "PROMETHEUS_PORT", "POSTGRES_EXPORTER_PORT")
+        self.ports = {name: free_port() for name in names}
         self.env = render_env(
             **{name: str(port) for name, port in self.ports.items()},
             STACK_MODE="native",
