@@ -5,19 +5,11 @@ import subprocess
 import sys
 
 import psycopg
-from alembic.config import Config
 from psycopg import sql
 from sqlalchemy import make_url
 
 from .package import libpq_url
 from .services import PROJECT_ROOT, Env
-
-
-def alembic_config(database_url: str) -> Config:
-    """The project's Alembic configuration aimed at `database_url`, for Alembic's Python API."""
-    config = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
-    config.attributes["database_url"] = database_url
-    return config
 
 
 class MigrationError(Exception):
