@@ -55,9 +55,9 @@ def test_the_rendered_api_passes_the_contract(renders: Renders, combination: Com
 )
 @pytest.mark.backend_only
 def test_a_planted_bug_fails_the_contract_by_name(
-    renders: Renders, tmp_path: Path, path: str, old: str, new: str, named: str
+    renders: Renders, workspace: Path, path: str, old: str, new: str, named: str
 ) -> None:
-    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
+    project = renders.copy(BACKEND_ONLY, workspace / "service")
     plant(project, path, old, new)
 
     result = run_contract(project)

@@ -116,10 +116,10 @@ def test_the_service_passes_its_own_lint_and_tests(rendered: Path) -> None:
 
 @pytest.mark.backend_only
 def test_lint_fails_when_the_items_service_imports_the_web_framework(
-    renders: Renders, tmp_path: Path
+    renders: Renders, workspace: Path
 ) -> None:
     # The layers' rules hold in `nox -s lint` (import-linter): planted, the import breaks one.
-    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
+    project = renders.copy(BACKEND_ONLY, workspace / "service")
     plant(
         project,
         "src/items_service/items/service.py",

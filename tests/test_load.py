@@ -32,8 +32,8 @@ def test_load_passes_and_reports_each_objective(renders: Renders) -> None:
 
 
 @pytest.mark.backend_only
-def test_an_impossible_objective_fails_the_session(renders: Renders, tmp_path: Path) -> None:
-    project = renders.copy(BACKEND_ONLY, tmp_path / "service")
+def test_an_impossible_objective_fails_the_session(renders: Renders, workspace: Path) -> None:
+    project = renders.copy(BACKEND_ONLY, workspace / "service")
     slo_file = project / "k6" / "slo.json"
     slo = json.loads(slo_file.read_text())
     slo["operations"]["create"]["p95_ms"] = 0.001

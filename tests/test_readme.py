@@ -78,8 +78,8 @@ class Shell:
 
 
 @pytest.fixture
-def shell(tmp_path: Path) -> Shell:
-    tools = tmp_path / "uv-tools"
+def shell(workspace: Path) -> Shell:
+    tools = workspace / "uv-tools"
     ports = {
         name: str(free_port())
         for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT", "POSTGRES_EXPORTER_PORT")
@@ -100,7 +100,7 @@ def shell(tmp_path: Path) -> Shell:
             [str(tools / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
         ),
     )
-    return Shell(tmp_path, env)
+    return Shell(workspace, env)
 
 
 def release_copy(shell: Shell, destination: Path) -> Path:
@@ -118,8 +118,8 @@ def release_copy(shell: Shell, destination: Path) -> Path:
 
 
 @pytest.mark.defaults
-def test_every_readme_command_runs_in_order(shell: Shell, tmp_path: Path) -> None:
-    paved = release_copy(shell, tmp_path / "paved")
+def test_every_readme_command_runs_in_order(shell: Shell, workspace: Path) -> None:
+    paved = release_copy(shell, workspace / "paved")
     ci_run = CI_RUN.read_text().splitlines()
 
     for line in console_commands(README.read_text()):

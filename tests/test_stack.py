@@ -62,9 +62,9 @@ class Stack:
 # The defaults' stack comes up, is seeded, restarted and taken down by the README's own commands
 # (tests/test_readme.py); these combinations hold it to the rest: load, data kept, recovery.
 @pytest.fixture(params=[c for c in SUPPORTED_COMBINATIONS if c.id != "defaults"])
-def stack(request: pytest.FixtureRequest, renders: Renders, tmp_path: Path) -> Stack:
+def stack(request: pytest.FixtureRequest, renders: Renders, workspace: Path) -> Stack:
     combination: Combination = request.param
-    return Stack(renders.copy(combination, tmp_path / "service"))
+    return Stack(renders.copy(combination, workspace / "service"))
 
 
 def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
@@ -111,9 +111,9 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
 
 @pytest.mark.backend_only
 def test_up_refuses_a_taken_port_and_leaves_nothing_running(
-    renders: Renders, tmp_path: Path
+    renders: Renders, workspace: Path
 ) -> None:
-    stack = Stack(renders.copy(BACKEND_ONLY, tmp_path / "service"))
+    stack = Stack(renders.copy(BACKEND_ONLY, workspace / "service"))
     del stack.env["STACK_MODE"]  # the mode as the README shows it, after the session's `--`
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", stack.ports["API_PORT"]))

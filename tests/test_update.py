@@ -22,9 +22,9 @@ def tagged_template_copy(destination: Path) -> Path:
     return destination
 
 
-def test_update_takes_template_changes_and_keeps_local_edits(tmp_path: Path) -> None:
-    template = tagged_template_copy(tmp_path / "paved")
-    service = tmp_path / "service"
+def test_update_takes_template_changes_and_keeps_local_edits(workspace: Path) -> None:
+    template = tagged_template_copy(workspace / "paved")
+    service = workspace / "service"
     answers = {"project_name": "Update Me", "with_ui": False, "with_opensearch": False}
     copier.run_copy(
         str(template), service, data=answers, defaults=True, unsafe=True, vcs_ref="v1", quiet=True

@@ -18,13 +18,12 @@ from typing import Any
 import psutil
 import psycopg
 
-from {{ package_name }}.items import service
-
 from .api import serving_api
 from .database import postgres_tool, throwaway_postgres
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
 from .processes import Recorded
+from .queries import items_service as service
 from .services import Env
 from .table import print_table
 
