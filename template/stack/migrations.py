@@ -8,7 +8,6 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import make_url
 
-from .package import libpq_url
 from .services import PROJECT_ROOT, Env
 
 
@@ -42,7 +41,7 @@ def check(env: Env, database_url: str) -> None:
     url = make_url(database_url)
     scratch = f"{url.database}_revision_check"
     scratch_url = url.set(database=scratch).render_as_string(hide_password=False)
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         name = sql.Identifier(scratch)
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))

@@ -16,7 +16,7 @@ import yaml
 from .database import EmbeddedPostgres, exporter_dsn, stop_embedded
 from .migrations import MigrationError, migrate
 from .package import libpq_url
-from .processes import Recorded, is_healthy, port_owner, spawn, stop, tail, wait_healthy
+from .processes import Recorded, is_healthy, port_owner, start_healthy, stop, wait_healthy
 from .services import (
     OPTIONAL_PROGRAMS,
     PROJECT_ROOT,
@@ -152,7 +152,10 @@ def log_files() -> dict[str, Path]:
 
 def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -> str:
     if external := env.get("DATABASE_URL"):
-        return libpq_url(external)
+        try:
+            return libpq_url(external)  # the one form the stack passes on
+        except ValueError as error:
+            raise StackError(str(error)) from error
     already = state.get(POSTGRES)
     server = EmbeddedPostgres(POSTGRES_DATA, env.get("POSTGRES_DB") or "app")
     recorded = server.start()
@@ -178,13 +181,17 @@ def _ensure_running(
             f"stop it, or choose another port with {service.port_variable}= in .env"
         )
         raise StackError(msg)
+    command = service.native_command(port, env)
     log_file = LOG_DIR / f"{service.name}.log"
-    recorded = spawn(service.native_command(port, env), env, log_file, PROJECT_ROOT)
+    timeout_s = service.startup_timeout_s
+    try:
+        recorded = start_healthy(
+            service.name, command, env, health_url, log_file, cwd=PROJECT_ROOT, timeout_s=timeout_s
+        )
+    except RuntimeError as error:
+        raise StackError(str(error)) from error
     state[service.name] = recorded
     started.append(service.name)
-    if not wait_healthy(health_url, recorded, service.startup_timeout_s):
-        msg = f"{service.name} did not become healthy at {health_url}; its last log lines:\n{tail(log_file)}"
-        raise StackError(msg)
 
 
 def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any]:

@@ -107,14 +107,34 @@ def running(
     timeout_s: float = 60.0,
 ) -> Iterator[Recorded]:
     """`command` running until the block ends, entered once `health_url` answers 200."""
-    recorded = spawn(command, env, log_file, cwd)
+    name = Path(command[0]).name
+    recorded = start_healthy(name, command, env, health_url, log_file, cwd=cwd, timeout_s=timeout_s)
     try:
-        if not wait_healthy(health_url, recorded, timeout_s):
-            msg = f"{command[0]} did not come up at {health_url}; its last log lines:\n{tail(log_file)}"
-            raise RuntimeError(msg)
         yield recorded
     finally:
         stop(recorded)
+
+
+def start_healthy(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    health_url: str,
+    log_file: Path,
+    *,
+    cwd: Path | None = None,
+    timeout_s: float = 60.0,
+) -> Recorded:
+    """Spawn `command` and wait until `health_url` answers 200. If it does not in time, or the
+    process dies first, it is stopped and a RuntimeError quotes its last log lines."""
+    recorded = spawn(command, env, log_file, cwd)
+    if not wait_healthy(health_url, recorded, timeout_s):
+        stop(recorded)
+        msg = (
+            f"{name} did not become healthy at {health_url}; its last log lines:\n{tail(log_file)}"
+        )
+        raise RuntimeError(msg)
+    return recorded
 
 
 def free_port() -> int:

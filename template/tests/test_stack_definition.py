@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import yaml
-from stack.native import native_prometheus_config
+from stack.native import StackError, database, native_prometheus_config
 from stack.services import BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text())
@@ -53,3 +53,8 @@ def test_native_prometheus_scrapes_the_compose_jobs_on_loopback() -> None:
         (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text()
     )
     assert config["global"] == compose_config["global"]
+
+
+def test_a_database_url_of_another_kind_is_refused_before_anything_starts() -> None:
+    with pytest.raises(StackError, match="DATABASE_URL must start with one of"):
+        database({"DATABASE_URL": "mysql://app@db/items"})
