@@ -32,10 +32,12 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     report = json.loads((project / "reports" / "bench.json").read_text())
     assert set(report) >= REPORTED
     assert report["errors"] == 0
-    # The same SQL without an API in front is faster, whatever the machine.
-    assert 0 < report["service_flows_per_s"] < report["pgbench_flows_per_s"]
+    # Which is faster is the bench's answer, not the test's: with other renders' gates sharing the
+    # cores, a one-second pgbench run has come out slower than the service (CI, 13d5d34).
+    assert report["service_flows_per_s"] > 0
+    assert report["pgbench_flows_per_s"] > 0
     ratio = report["service_flows_per_s"] / report["pgbench_flows_per_s"]
-    assert report["ratio"] == pytest.approx(ratio, abs=0.001)  # from the unrounded rates
+    assert report["ratio"] == pytest.approx(ratio, rel=0.01)  # the ratio of the rates, rounded apart
     assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
     assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
     assert set(report["variants"]) == {"observability", "bare", "newest_first"}
