@@ -7,14 +7,13 @@ when it answers), and turns each summary into a table.
 
 import json
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import tools
 from .compose import compose, engine_answers
 from .processes import is_healthy
 from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_program
-from .table import print_table
+from .verdicts import Verdict, print_verdicts
 
 K6_DIR = PROJECT_ROOT / "k6"
 REPORTS = PROJECT_ROOT / "reports"
@@ -23,14 +22,6 @@ DEFAULT_SCENARIOS = ("crud", "basic")
 QUICK_SCALE = "0.2"  # CI: every stage at a fifth of its length
 THRESHOLDS_CROSSED = 99  # k6's exit code when a threshold fails
 TREND_STATS = "avg,min,med,max,p(95),p(99)"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    operation: str
-    objective: str
-    measured: str
-    passed: bool
 
 
 def run(env: Env, api: str, scenarios: list[str], *, quick: bool) -> int:
@@ -56,7 +47,7 @@ def run(env: Env, api: str, scenarios: list[str], *, quick: bool) -> int:
         print(f"\n== {scenario} against {api}")
         code = _k6(scenario, report, k6_env, streaming=streaming)
         if report.exists():
-            _print_verdicts(verdicts(json.loads(report.read_text())["metrics"]))
+            print_verdicts(verdicts(json.loads(report.read_text())["metrics"]))
         if code == THRESHOLDS_CROSSED:
             breached.append(scenario)
         elif code != 0:
@@ -117,10 +108,3 @@ def verdicts(metrics: dict[str, dict[str, object]]) -> list[Verdict]:
             rows.append(Verdict(operation, expression, shown, passed=not failed))
     return rows
 
-
-def _print_verdicts(rows: list[Verdict]) -> None:
-    table = [
-        ("OPERATION", "OBJECTIVE", "MEASURED", ""),
-        *((r.operation, r.objective, r.measured, "pass" if r.passed else "FAIL") for r in rows),
-    ]
-    print_table(table, right_aligned={2})

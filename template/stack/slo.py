@@ -1,8 +1,12 @@
-"""The SLO file (k6/slo.json) turned into Prometheus alert rules and a Grafana SLO dashboard.
+"""The SLO file (k6/slo.json) turned into Prometheus alert rules and a Grafana SLO dashboard,
+and a gate that asks Prometheus whether the service met it.
 
-`python -m stack slo` writes both; `--check` (run by `nox -s lint`) fails when they no longer
-match the SLO file, or when an objective's latency is not a bucket boundary of the API's
-histogram (Prometheus could then only estimate it).
+`python -m stack slo` writes the rules and the dashboard for Compose and, when the service has a
+Helm chart, the chart's copies (its PrometheusRule and dashboard ConfigMaps); `--check` (run by
+`nox -s lint`) fails when any no longer matches the SLO file, or when an objective's latency is
+not a bucket boundary of the API's histogram (Prometheus could then only estimate it).
+`--gate PROMETHEUS_URL` measures every objective over a past window, from the API's own metrics:
+the verdict on a load that many k6 runners made together.
 """
 
 import json
@@ -10,18 +14,41 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from prometheus_client.utils import floatToGoString
 
-from .package import LATENCY_BUCKETS
-from .services import PROJECT_ROOT
+from .package import LATENCY_BUCKETS, SERVICE_NAME
+from .services import CHART_DIR, PROJECT_ROOT
+from .verdicts import Verdict
 
 SLO_FILE = PROJECT_ROOT / "k6" / "slo.json"
 RULES_FILE = PROJECT_ROOT / "compose" / "prometheus" / "rules" / "slo.rules.yml"
-DASHBOARD_FILE = PROJECT_ROOT / "compose" / "grafana" / "dashboards" / "slo.json"
+DASHBOARDS_DIR = PROJECT_ROOT / "compose" / "grafana" / "dashboards"
+DASHBOARD_FILE = DASHBOARDS_DIR / "slo.json"
+# The dashboards that also hold on Kubernetes (database.json reads postgres-exporter's metrics;
+# CloudNativePG publishes its own dashboard).
+CHART_DASHBOARDS = ("api.json", "slo.json")
 HEADER = "# Generated from k6/slo.json by `nox -s slo`: edit the SLO file, not this one.\n"
 WINDOW = "5m"
+# The API's scrape job, named "backend" in Compose, native `up` and the chart's ServiceMonitor.
 JOB = 'job="backend"'
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the rules run: what tells them PostgreSQL is down differs."""
+
+    database_down: str
+    database_down_summary: str
+
+
+COMPOSE = Target("pg_up == 0", "postgres-exporter cannot reach PostgreSQL.")
+# CloudNativePG's exporter, in each instance of deploy/cnpg/cluster.yaml.
+KUBERNETES = Target(
+    f'max(cnpg_collector_up{{cluster="{SERVICE_NAME}-db"}}) == 0',
+    "No instance of the CloudNativePG cluster reaches PostgreSQL.",
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +91,12 @@ def error_ratio(window: str = WINDOW) -> str:
     return f"({errors} or vector(0)) / sum(rate(http_requests_total{{{JOB}}}[{window}]))"
 
 
-def alert_rules(error_rate: float, objectives: list[Objective]) -> dict[str, Any]:
+def alert_rules(
+    error_rate: float, objectives: list[Objective], target: Target = COMPOSE
+) -> dict[str, Any]:
     availability = [
         _alert("ApiDown", f"up{{{JOB}}} == 0", "1m", "critical", "The API does not answer Prometheus' scrapes."),
-        _alert("DatabaseDown", "pg_up == 0", "1m", "critical", "postgres-exporter cannot reach PostgreSQL."),
+        _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary),
     ]  # fmt: skip
     slo = [
         _alert(
@@ -176,10 +205,22 @@ def _panel(title: str, expr: str, unit: str, threshold: float, index: int) -> di
 
 
 def rendered() -> dict[Path, str]:
+    """Every generated file and its text."""
     error_rate, objectives = load_slo()
-    rules = HEADER + yaml.safe_dump(alert_rules(error_rate, objectives), sort_keys=False, width=200)
+
+    def rules(target: Target) -> str:
+        document = alert_rules(error_rate, objectives, target)
+        return HEADER + yaml.safe_dump(document, sort_keys=False, width=200)
+
     dashboard = json.dumps(slo_dashboard(error_rate, objectives), indent=2) + "\n"
-    return {RULES_FILE: rules, DASHBOARD_FILE: dashboard}
+    files = {RULES_FILE: rules(COMPOSE), DASHBOARD_FILE: dashboard}
+    if CHART_DIR is not None:
+        files[CHART_DIR / "files" / "slo.rules.yml"] = rules(KUBERNETES)
+        for name in CHART_DASHBOARDS:
+            source = DASHBOARD_FILE if name == DASHBOARD_FILE.name else DASHBOARDS_DIR / name
+            text = dashboard if source == DASHBOARD_FILE else source.read_text()
+            files[CHART_DIR / "files" / "dashboards" / name] = text
+    return files
 
 
 def problems() -> list[str]:
@@ -195,7 +236,8 @@ def problems() -> list[str]:
     for path, text in rendered().items():
         if not path.exists() or path.read_text() != text:
             found.append(
-                f"{path.relative_to(PROJECT_ROOT)} does not match k6/slo.json: run `nox -s slo`"
+                f"{path.relative_to(PROJECT_ROOT).as_posix()} does not match k6/slo.json and "
+                "the dashboards: run `nox -s slo`"
             )
     return found
 
@@ -207,3 +249,36 @@ def write() -> list[Path]:
         path.write_text(text)
         written.append(path)
     return written
+
+
+
+def gate(
+    prometheus: str, window: str, error_rate: float, objectives: list[Objective]
+) -> list[Verdict]:
+    """Each objective measured by the Prometheus at `prometheus` over the last `window`.
+
+    An objective without requests in the window fails: a gate on no traffic proves nothing.
+    """
+    with httpx.Client(base_url=prometheus, timeout=30) as http:
+
+        def measure(expr: str) -> float | None:
+            answer = http.get("/api/v1/query", params={"query": expr}).raise_for_status().json()
+            values = [float(series["value"][1]) for series in answer["data"]["result"]]
+            # NaN: a ratio over no requests at all.
+            return values[0] if values and values[0] == values[0] else None
+
+        def verdict(operation: str, objective: str, share: float | None, passed: bool) -> Verdict:
+            measured = "no requests" if share is None else f"{share:.2%}"
+            return Verdict(operation, objective, measured, share is not None and passed)
+
+        errors = measure(error_ratio(window))
+        verdicts = [
+            verdict("all", f"5xx <= {error_rate:.2%}", errors, (errors or 0) <= error_rate)
+        ]
+        for objective in objectives:
+            share = measure(objective.share_within.replace(f"[{WINDOW}]", f"[{window}]"))
+            promise = f"{objective.quantile:.0%} within {objective.seconds * 1000:g} ms"
+            verdicts.append(
+                verdict(objective.operation, promise, share, (share or 0) >= objective.quantile)
+            )
+    return verdicts

@@ -59,10 +59,16 @@ K6 = Program(
     "elsewhere: brew install k6 · winget install k6",
 )
 
+HELM = Program(
+    ("helm",),
+    "brew install helm · winget install Helm.Helm · any platform with Go: "
+    "go install helm.sh/helm/v4/cmd/helm@v4.3.1",
+)
+
 
 BY_NAME = {
     program.name: program
-    for program in (PROMETHEUS, PROMTOOL, POSTGRES_EXPORTER, CHROMIUM, JAVA, MAVEN, K6)
+    for program in (PROMETHEUS, PROMTOOL, POSTGRES_EXPORTER, CHROMIUM, JAVA, MAVEN, K6, HELM)
 }
 
 

@@ -1,0 +1,85 @@
+{{/* The release's objects are named <release>-<chart>, or <release> when it names the chart. */}}
+{{- define "service.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "service.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "service.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "service.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "service.serviceAccountName" -}}
+{{- default (include "service.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "service.image" -}}
+{{- printf "%s:%s" .repository (.tag | default .appVersion) -}}
+{{- end -}}
+
+{{/* Pods that run as Kubernetes' "restricted" Pod Security Standard requires. */}}
+{{- define "service.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "service.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* The database URL: the Secret's whole URL, or one built for the pooler's host. */}}
+{{- define "service.databaseEnv" -}}
+{{- $db := .Values.database -}}
+{{- if $db.pooler.enabled }}
+- name: DB_USER
+  valueFrom:
+    secretKeyRef: {name: {{ $db.secretName }}, key: username}
+- name: DB_PASSWORD
+  valueFrom:
+    secretKeyRef: {name: {{ $db.secretName }}, key: password}
+- name: DB_NAME
+  valueFrom:
+    secretKeyRef: {name: {{ $db.secretName }}, key: dbname}
+- name: DATABASE_URL
+  value: {{ printf "postgresql://$(DB_USER):$(DB_PASSWORD)@%s:%d/$(DB_NAME)" $db.pooler.host (int $db.pooler.port) | quote }}
+{{- else }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef: {name: {{ $db.secretName }}, key: {{ $db.urlKey }}}
+{{- end }}
+{{- end -}}
+
+{{/*
+The connection budget: at the peak of a rolling update at full scale, every worker of every pod
+holds a full pool. Without the pooler that must fit what PostgreSQL allows.
+*/}}
+{{- define "service.checkConnectionBudget" -}}
+{{- $db := .Values.database -}}
+{{- if not $db.pooler.enabled -}}
+{{- $pods := .Values.replicaCount -}}
+{{- if .Values.autoscaling.enabled }}{{ $pods = .Values.autoscaling.maxReplicas }}{{ end -}}
+{{- $peak := add $pods .Values.maxSurge -}}
+{{- $needed := mul $peak .Values.workers $db.poolMaxSize -}}
+{{- $available := sub $db.maxConnections $db.reservedConnections -}}
+{{- if gt (int $needed) (int $available) -}}
+{{- fail (printf "connection budget exceeded: %d pods (max replicas + maxSurge) x %d workers x %d connections (database.poolMaxSize) = %d, but PostgreSQL allows %d (database.maxConnections %d - reservedConnections %d). Lower one of them, raise max_connections, or set database.pooler.enabled." (int $peak) (int .Values.workers) (int $db.poolMaxSize) (int $needed) (int $available) (int $db.maxConnections) (int $db.reservedConnections)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
