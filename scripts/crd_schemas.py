@@ -21,12 +21,14 @@ DROPPED = {"description", "format", "example", "x-kubernetes-list-type", "x-kube
            "x-kubernetes-map-type", "x-kubernetes-validations", "x-kubernetes-embedded-resource"}  # fmt: skip
 
 
-def json_schema(node: Any) -> Any:
+def json_schema(node: object) -> object:
     if isinstance(node, list):
         return [json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    schema = {key: json_schema(value) for key, value in node.items() if key not in DROPPED}
+    schema: dict[str, Any] = {
+        key: json_schema(value) for key, value in node.items() if key not in DROPPED
+    }
     # Property names are data, not keywords: keep them all.
     if "properties" in node:
         schema["properties"] = {name: json_schema(sub) for name, sub in node["properties"].items()}
@@ -51,6 +53,8 @@ def main(output: Path, crds: list[Path]) -> None:
         crd = yaml.safe_load(path.read_text())
         version = next(v for v in crd["spec"]["versions"] if v.get("storage"))
         schema = json_schema(version["schema"]["openAPIV3Schema"])
+        if not isinstance(schema, dict):
+            raise SystemExit(f"{path}: its openAPIV3Schema is not an object")
         # apiVersion, kind and metadata are checked by the API server, not by the CRD's schema.
         schema["properties"]["metadata"] = {"type": "object"}
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]

@@ -33,7 +33,13 @@ class Combination:
 # the GitHub workflow's Python axis.
 DEFAULTS = Combination("defaults")
 BACKEND_ONLY = Combination(
-    "backend-only", {"with_ui": False, "with_opensearch": False, "python_version": "3.11"}
+    "backend-only",
+    {
+        "with_ui": False,
+        "with_opensearch": False,
+        "with_kubernetes": False,
+        "python_version": "3.11",
+    },
 )
 CUSTOM_NAME_UI_ONLY = Combination(
     "custom-name-ui-only",

@@ -1,6 +1,6 @@
 """A default render on a machine without the system programs its tests use (Chromium,
-Prometheus, postgres-exporter, Java, Maven): its gate passes and names every skip; with CI=true
-the same gate fails and names what is missing."""
+Prometheus, postgres-exporter, Java, Maven, Helm): its gate passes and names every skip; with
+CI=true the same gate fails and names what is missing."""
 
 import importlib.util
 import os
@@ -33,10 +33,17 @@ HIDDEN = frozenset(
         _TOOLS.POSTGRES_EXPORTER,
         _TOOLS.JAVA,
         _TOOLS.MAVEN,
+        _TOOLS.HELM,
     )
     for name in program.names
 )
-PROMTOOL_HOOKS = ("promtool-config", "promtool-rules", "promtool-test")
+# Each lint hook that needs a program, and the program.
+HOOKS = {
+    "promtool-config": "promtool",
+    "promtool-rules": "promtool",
+    "promtool-test": "promtool",
+    "chart": "helm",
+}
 
 pytestmark = pytest.mark.defaults
 
@@ -82,14 +89,14 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
 
     # One hook a run (pre-commit takes one hook id); the first run installs the session.
     lints = [
-        run_nox(project, *(["-R"] if number else []), "-s", "lint", "--", hook, env=env)
-        for number, hook in enumerate(PROMTOOL_HOOKS)
+        (program, run_nox(project, *(["-R"] if n else []), "-s", "lint", "--", hook, env=env))
+        for n, (hook, program) in enumerate(HOOKS.items())
     ]
     tests = run_nox(project, "-s", "tests", "--", "-rs", env=env)
 
-    for lint in lints:
+    for program, lint in lints:
         assert lint.returncode == 0, lint.stdout[-5000:] + lint.stderr[-5000:]
-        assert "Skipped: promtool is not installed" in lint.stdout
+        assert f"Skipped: {program} is not installed" in lint.stdout
     assert tests.returncode == 0, tests.stdout[-5000:] + tests.stderr[-5000:]
     skips = [line for line in tests.stdout.splitlines() if line.startswith("SKIPPED")]
     for reason in (
@@ -97,6 +104,7 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
         "prometheus-postgres-exporter is not installed",
         "chromium is not installed",
         "java is not installed",
+        "helm is not installed",
     ):
         assert any(reason in line for line in skips), (reason, skips)
 
@@ -105,13 +113,12 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     env = bare_env(bare_path, ci=True)
 
     lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
-    tests = run_nox(
-        project, "-R", "-s", "tests", "--", "-k", "dashboard or browser or shipping", env=env
-    )
+    needing_programs = "dashboard or browser or shipping or chart"
+    tests = run_nox(project, "-R", "-s", "tests", "--", "-k", needing_programs, env=env)
 
     assert lint.returncode != 0
     assert "promtool is not installed" in lint.stdout + lint.stderr
     assert tests.returncode != 0
-    for name in ("prometheus", "chromium", "java"):
+    for name in ("prometheus", "chromium", "java", "helm"):
         assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
     assert "CI=true" in tests.stdout

@@ -37,7 +37,8 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     assert report["service_flows_per_s"] > 0
     assert report["pgbench_flows_per_s"] > 0
     ratio = report["service_flows_per_s"] / report["pgbench_flows_per_s"]
-    assert report["ratio"] == pytest.approx(ratio, rel=0.01)  # the ratio of the rates, rounded apart
+    # The ratio of the rates, each rounded on its own.
+    assert report["ratio"] == pytest.approx(ratio, rel=0.01)
     assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
     assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
     assert set(report["variants"]) == {"observability", "bare", "newest_first"}

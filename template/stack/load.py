@@ -107,4 +107,3 @@ def verdicts(metrics: dict[str, dict[str, object]]) -> list[Verdict]:
             shown = f"{measured:.2f}{unit}" if isinstance(measured, int | float) else "-"
             rows.append(Verdict(operation, expression, shown, passed=not failed))
     return rows
-

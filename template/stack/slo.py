@@ -251,7 +251,6 @@ def write() -> list[Path]:
     return written
 
 
-
 def gate(
     prometheus: str, window: str, error_rate: float, objectives: list[Objective]
 ) -> list[Verdict]:
@@ -272,9 +271,7 @@ def gate(
             return Verdict(operation, objective, measured, share is not None and passed)
 
         errors = measure(error_ratio(window))
-        verdicts = [
-            verdict("all", f"5xx <= {error_rate:.2%}", errors, (errors or 0) <= error_rate)
-        ]
+        verdicts = [verdict("all", f"5xx <= {error_rate:.2%}", errors, (errors or 0) <= error_rate)]
         for objective in objectives:
             share = measure(objective.share_within.replace(f"[{WINDOW}]", f"[{window}]"))
             promise = f"{objective.quantile:.0%} within {objective.seconds * 1000:g} ms"

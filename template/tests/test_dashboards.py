@@ -8,19 +8,22 @@ them these tests are skipped, and fail when CI=true.
 """
 
 import json
+import math
 import os
 import re
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from stack import slo
+from stack.__main__ import main
 from stack.database import exporter_dsn
 from stack.load import k6_binary
 from stack.processes import free_port, running
@@ -207,3 +210,41 @@ def test_every_panel_query_answers(prometheus: str, expr: str, title: str) -> No
 
     assert answer["status"] == "success", answer
     assert answer["data"]["result"], f"{title!r} is empty: {expr}"
+
+
+def within_any_time() -> tuple[float, list[slo.Objective]]:
+    """The SLO file's operations, each promised an answer within +Inf: what the traffic above
+    meets whatever the machine's speed (none of it failed with a 5xx)."""
+    error_rate, objectives = slo.load_slo()
+    return error_rate, [replace(objective, seconds=math.inf) for objective in objectives]
+
+
+def test_the_slo_gate_passes_on_the_requests_prometheus_saw(
+    prometheus: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    objectives = within_any_time()
+    monkeypatch.setattr(slo, "load_slo", lambda: objectives)
+
+    code = main(["slo", "--gate", prometheus, "--window", "5m"])
+
+    table = capsys.readouterr().out
+    assert code == 0, table
+    assert "create" in table
+    assert "95% within inf ms" in table
+    assert "FAIL" not in table
+
+
+def test_the_slo_gate_fails_an_objective_without_requests_or_out_of_reach(
+    prometheus: str,
+) -> None:
+    error_rate, objectives = within_any_time()
+    nowhere = replace(objectives[0], operation="nowhere", route="/nowhere")
+    beyond = replace(objectives[0], operation="beyond", quantile=1.01)
+
+    verdicts = slo.gate(prometheus, "5m", error_rate, [nowhere, beyond])
+
+    assert [(v.operation, v.measured, v.passed) for v in verdicts] == [
+        ("all", verdicts[0].measured, True),
+        ("nowhere", "no requests", False),
+        ("beyond", "100.00%", False),
+    ]
