@@ -132,6 +132,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def slo(session: nox.Session) -> None:
-    """Regenerate the Prometheus alert rules and the Grafana SLO dashboard from k6/slo.json."""
+    """Regenerate alert rules and SLO dashboard from k6/slo.json; `-- --gate URL`: gate on Prometheus."""
     install_project(session, "stack")
-    session.run("python", "-m", "stack", "slo")
+    session.run("python", "-m", "stack", "slo", *session.posargs)

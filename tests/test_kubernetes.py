@@ -19,32 +19,47 @@ CHART = "deploy/helm/items-service"
 PINNED = re.compile(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
 
+# A Secret the chart would create, for the migration hook to read its settings from.
+PLANTED_OBJECT = """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ include "service.fullname" . }}-migrations
+stringData:
+  LOG_LEVEL: DEBUG
+---
+"""
+
+
 @pytest.mark.defaults
 @pytest.mark.parametrize(
-    ("path", "old", "new", "hook", "message"),
+    ("path", "plants", "hook", "message"),
     [
         pytest.param(
             f"{CHART}/templates/deployment.yaml",
-            "httpGet: {path: /health/ready, port: http}",
-            "httpGet: {path: /ready, port: http}",
+            [("httpGet: {path: /health/ready, port: http}", "httpGet: {path: /ready, port: http}")],
             "chart",
             "container api: readinessProbe asks /ready, not the API's ready route /health/ready",
             id="probe-on-a-missing-route",
         ),
         pytest.param(
             f"{CHART}/templates/migrations-job.yaml",
-            "          env:\n            # Straight to PostgreSQL",
-            '          envFrom:\n            - configMapRef: {name: {{ include "service.fullname" . }}}'
-            "\n          env:\n            # Straight to PostgreSQL",
+            [
+                ("apiVersion: batch/v1\n", PLANTED_OBJECT + "apiVersion: batch/v1\n"),
+                (
+                    "          env:\n            # Straight to PostgreSQL",
+                    "          envFrom:\n            - secretRef:"
+                    ' {name: {{ include "service.fullname" . }}-migrations}'
+                    "\n          env:\n            # Straight to PostgreSQL",
+                ),
+            ],
             "chart",
-            "Job/items-service-migrations: the pre-install hook needs ConfigMap/items-service, "
-            "which the chart creates only after its hooks succeed",
-            id="hook-needs-a-chart-created-object",
+            "Job/items-service-migrations: the pre-install hook needs Secret/items-service-migrations,"
+            " which the chart creates only after its hooks succeed",
+            id="hook-needs-a-chart-created-secret",
         ),
         pytest.param(
             f"{CHART}/files/slo.rules.yml",
-            "for: 5m",
-            "for: 15m",
+            [("for: 5m", "for: 15m")],
             "slo-sync",
             f"{CHART}/files/slo.rules.yml does not match k6/slo.json",
             id="rule-drifts-from-the-slo-file",
@@ -52,10 +67,16 @@ PINNED = re.compile(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
     ],
 )
 def test_lint_fails_on_a_chart_bug_that_breaks_production(
-    renders: Renders, workspace: Path, path: str, old: str, new: str, hook: str, message: str
+    renders: Renders,
+    workspace: Path,
+    path: str,
+    plants: list[tuple[str, str]],
+    hook: str,
+    message: str,
 ) -> None:
     project = renders.copy(DEFAULTS, workspace / "service")
-    plant(project, path, old, new)
+    for old, new in plants:
+        plant(project, path, old, new)
 
     result = run_nox(project, "-s", "lint", "--", hook)
 

@@ -1,5 +1,6 @@
 """Prometheus metrics: labelled by route template, and adding up across worker processes."""
 
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -65,9 +66,14 @@ def test_requests_add_up_across_two_workers(
     deployed_api: DeployedApi, metrics_dir: Path, tmp_path: Path
 ) -> None:
     requests = 60
+    # Emptied in place, not replaced: on Kubernetes it is a mounted volume, which cannot be
+    # removed. A replacement would not keep the volume's mode (umask gives it 0o755).
+    metrics_dir.chmod(0o770)
+    volume_mode = stat.S_IMODE(metrics_dir.stat().st_mode)
 
     with deployed_api(metrics_dir, tmp_path / "api.log") as base:
         assert not (metrics_dir / "counter_999999.db").exists()  # wiped at start
+        assert stat.S_IMODE(metrics_dir.stat().st_mode) == volume_mode
         for _ in range(requests):
             # A new connection each time, so the kernel spreads them over both workers.
             httpx.get(f"{base}/items", headers={"Connection": "close"})

@@ -22,8 +22,14 @@ YOUNG_GENERATION_THRESHOLD = 20_000
 
 
 def prepare_metrics_dir(directory: Path) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    """An empty `directory` for the workers' samples. It is emptied, never replaced: on
+    Kubernetes it is a mounted volume (the root filesystem is read-only)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for entry in directory.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
