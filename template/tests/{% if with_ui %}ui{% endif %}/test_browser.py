@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from stack import seed
 from stack.processes import free_port, running
 from stack.tools import CHROMIUM
@@ -75,8 +76,17 @@ def form(page: Page, index: int) -> Locator:
 
 
 def choose(page: Page, within: Locator, option: str) -> None:
-    within.locator("[data-testid='stSelectbox']").click()
-    page.get_by_role("option", name=option).click()
+    # Streamlit can re-render the select box between the click and its list opening (seen on a
+    # loaded CI machine: the list never showed). Open it again until the option is there.
+    wanted = page.get_by_role("option", name=option)
+    for _ in range(5):
+        within.locator("[data-testid='stSelectbox']").click()
+        try:
+            wanted.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    wanted.click()
 
 
 def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Client) -> None:
