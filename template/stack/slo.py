@@ -69,11 +69,19 @@ class Objective:
         return str(floatToGoString(self.seconds))  # type: ignore[no-untyped-call]
 
     @property
-    def share_within(self) -> str:
+    def labels(self) -> dict[str, str]:
+        return {"operation": self.operation, "quantile": str(self.quantile)}
+
+    @property
+    def budget(self) -> float:
+        """The share of requests allowed to be slower: 0.05 for a p95."""
+        return round(1 - self.quantile, 6)
+
+    def share_within(self, window: str = WINDOW) -> str:
         """PromQL: the share of requests answered within the objective's latency."""
         bucket = f'http_request_duration_seconds_bucket{{{self.selector},le="{self.le}"}}'
         count = f"http_request_duration_seconds_count{{{self.selector}}}"
-        return f"sum(rate({bucket}[{WINDOW}])) / sum(rate({count}[{WINDOW}]))"
+        return f"sum(rate({bucket}[{window}])) / sum(rate({count}[{window}]))"
 
 
 def load_slo() -> tuple[float, list[Objective]]:
@@ -91,6 +99,67 @@ def error_ratio(window: str = WINDOW) -> str:
     return f"({errors} or vector(0)) / sum(rate(http_requests_total{{{JOB}}}[{window}]))"
 
 
+@dataclass(frozen=True)
+class BurnRate:
+    """A multiwindow burn-rate alert (the SRE workbook, chapter 5): the error budget burns
+    `factor` times faster than the objective allows over `long`, and still does over `short`
+    (which also ends the alert soon after the burning stops)."""
+
+    factor: float
+    long: str
+    short: str
+    severity: str  # critical pages someone; warning opens a ticket
+
+
+# The workbook's pairs for a 30-day budget: 2 % of it gone in an hour or 5 % in six pages;
+# 10 % in a day or in three days opens a ticket.
+BURN_RATES = (
+    BurnRate(14.4, "1h", "5m", "critical"),
+    BurnRate(6, "6h", "30m", "critical"),
+    BurnRate(3, "1d", "2h", "warning"),
+    BurnRate(1, "3d", "6h", "warning"),
+)
+WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
+SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
+RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
+RUNBOOKS = RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()  # what runbook_url links
+# What each alert means and where to look first; docs/runbooks.md says more.
+DESCRIPTIONS = {
+    "ApiDown": "No scrape of the API has succeeded for a minute: its processes are down, "
+    "restarting, or not listening. Read its logs first.",
+    "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
+    "lasts. Check that PostgreSQL runs and accepts connections.",
+    "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
+    "error log and its dashboard's exceptions panel name the failing routes.",
+    "LatencyBudgetBurn": "Requests of one operation are slower than its objective too often. "
+    "Look at the database's load and the API's CPU before the code.",
+}
+
+
+def recording_rules(objectives: list[Objective]) -> list[dict[str, Any]]:
+    """The ratios every burn-rate alert compares, once per window."""
+    rules: list[dict[str, Any]] = [
+        {"record": f"{ERRORS}{window}", "expr": error_ratio(window)} for window in WINDOWS
+    ]
+    for objective in objectives:
+        rules += [
+            {
+                "record": f"{SLOW}{window}",
+                "expr": f"1 - ({objective.share_within(window)})",
+                "labels": objective.labels,
+            }
+            for window in WINDOWS
+        ]
+    return rules
+
+
+def _burning(record: str, burn: BurnRate, budget: float, selector: str = "") -> str:
+    threshold = f"{round(burn.factor * budget, 6):g}"
+    long, short = f"{record}{burn.long}{selector}", f"{record}{burn.short}{selector}"
+    return f"{long} > {threshold} and {short} > {threshold}"
+
+
 def alert_rules(
     error_rate: float, objectives: list[Objective], target: Target = COMPOSE
 ) -> dict[str, Any]:
@@ -98,46 +167,59 @@ def alert_rules(
         _alert("ApiDown", f"up{{{JOB}}} == 0", "1m", "critical", "The API does not answer Prometheus' scrapes."),
         _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary),
     ]  # fmt: skip
-    slo = [
-        _alert(
-            "ErrorRateAboveObjective",
-            f"{error_ratio()} > {error_rate}",
-            "5m",
-            "warning",
-            f"More than {error_rate:.1%} of requests fail with a 5xx.",
-        ),
-        *(
+    burns = []
+    for burn in BURN_RATES:
+        spent = f"{burn.factor:g}x the error budget over {burn.long} (and still over {burn.short})"
+        burns.append(
             _alert(
-                "LatencyObjectiveMissed",
-                f"{objective.share_within} < {objective.quantile}",
-                "5m",
-                "warning",
-                f"Fewer than {objective.quantile:.0%} of {objective.operation} requests "
-                f"({objective.method} {objective.route}) answer within {objective.seconds * 1000:g} ms.",
-                {"operation": objective.operation, "quantile": str(objective.quantile)},
+                "ErrorBudgetBurn",
+                _burning(ERRORS, burn, error_rate),
+                None,
+                burn.severity,
+                f"5xx responses are spending {spent}.",
+                {"window": burn.long},
             )
-            for objective in objectives
-        ),
-    ]
+        )
+        for objective in objectives:
+            selector = "{" + ",".join(f'{k}="{v}"' for k, v in objective.labels.items()) + "}"
+            burns.append(
+                _alert(
+                    "LatencyBudgetBurn",
+                    _burning(SLOW, burn, objective.budget, selector),
+                    None,
+                    burn.severity,
+                    f"{objective.operation} requests slower than {objective.seconds * 1000:g} ms "
+                    f"(objective: {objective.quantile:.0%} within) are spending {spent}.",
+                    {"window": burn.long, **objective.labels},
+                )
+            )
     return {
-        "groups": [{"name": "availability", "rules": availability}, {"name": "slo", "rules": slo}]
+        "groups": [
+            {"name": "availability", "rules": availability},
+            {"name": "slo-ratios", "rules": recording_rules(objectives)},
+            {"name": "slo-burn-rates", "rules": burns},
+        ]
     }
 
 
 def _alert(
     name: str,
     expr: str,
-    for_: str,
+    for_: str | None,
     severity: str,
     summary: str,
     labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "alert": name,
-        "expr": expr,
-        "for": for_,
+    alert: dict[str, Any] = {"alert": name, "expr": expr}
+    if for_ is not None:
+        alert["for"] = for_
+    return alert | {
         "labels": {"severity": severity, **(labels or {})},
-        "annotations": {"summary": summary},
+        "annotations": {
+            "summary": summary,
+            "description": DESCRIPTIONS[name],
+            "runbook_url": f"{RUNBOOKS}#{name.lower()}",
+        },
     }
 
 
@@ -159,7 +241,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
         panels.append(
             _panel(
                 title,
-                objective.share_within.replace(WINDOW, "1m"),
+                objective.share_within("1m"),
                 "percentunit",
                 objective.quantile,
                 index,
@@ -273,7 +355,7 @@ def gate(
         errors = measure(error_ratio(window))
         verdicts = [verdict("all", f"5xx <= {error_rate:.2%}", errors, (errors or 0) <= error_rate)]
         for objective in objectives:
-            share = measure(objective.share_within.replace(f"[{WINDOW}]", f"[{window}]"))
+            share = measure(objective.share_within(window))
             promise = f"{objective.quantile:.0%} within {objective.seconds * 1000:g} ms"
             verdicts.append(
                 verdict(objective.operation, promise, share, (share or 0) >= objective.quantile)

@@ -202,7 +202,7 @@ def test_prometheus_scrapes_the_api_and_the_database(prometheus: str) -> None:
 def test_the_alert_rules_load_and_evaluate(prometheus: str) -> None:
     groups = httpx.get(f"{prometheus}/api/v1/rules").json()["data"]["groups"]
 
-    assert {group["name"] for group in groups} == {"availability", "slo"}
+    assert {group["name"] for group in groups} == {"availability", "slo-ratios", "slo-burn-rates"}
     assert [r["name"] for g in groups for r in g["rules"] if r["health"] == "err"] == []
 
 

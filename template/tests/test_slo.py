@@ -25,17 +25,59 @@ def test_a_changed_objective_is_caught(tmp_path: Path, monkeypatch: pytest.Monke
     assert any("slo.rules.yml does not match k6/slo.json" in problem for problem in found)
 
 
-def test_each_operation_gets_a_latency_alert_per_quantile() -> None:
+def test_each_objective_gets_a_burn_rate_alert_per_window_pair() -> None:
     error_rate, objectives = slo.load_slo()
     rules = slo.alert_rules(error_rate, objectives)
+    alerts = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
 
-    latency = [
-        rule["labels"]
-        for group in rules["groups"]
-        for rule in group["rules"]
-        if rule["alert"] == "LatencyObjectiveMissed"
-    ]
-    operations = json.loads(slo.SLO_FILE.read_text())["operations"]
-    assert {(labels["operation"], labels["quantile"]) for labels in latency} == {
-        (operation, quantile) for operation in operations for quantile in ("0.95", "0.99")
+    latency = {
+        (rule["labels"]["operation"], rule["labels"]["quantile"], rule["labels"]["window"])
+        for rule in alerts
+        if rule["alert"] == "LatencyBudgetBurn"
     }
+    windows = {burn.long for burn in slo.BURN_RATES}
+    operations = json.loads(slo.SLO_FILE.read_text())["operations"]
+    assert latency == {
+        (operation, quantile, window)
+        for operation in operations
+        for quantile in ("0.95", "0.99")
+        for window in windows
+    }
+    errors = [rule for rule in alerts if rule["alert"] == "ErrorBudgetBurn"]
+    assert {rule["labels"]["window"] for rule in errors} == windows
+    # 14.4 times a 1% budget, over the hour and the last five minutes.
+    assert errors[0]["expr"] == (
+        "slo:errors:ratio_rate1h > 0.144 and slo:errors:ratio_rate5m > 0.144"
+    )
+
+
+def test_every_alert_explains_itself_and_links_a_runbook_that_exists() -> None:
+    runbooks = slo.RUNBOOKS_FILE.read_text()
+    sections = {
+        line[3:].strip().lower() for line in runbooks.splitlines() if line.startswith("## ")
+    }
+    rules = slo.alert_rules(*slo.load_slo())
+    alerts = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
+
+    for alert in alerts:
+        annotations = alert["annotations"]
+        assert annotations["summary"]
+        assert annotations["description"]
+        page, anchor = annotations["runbook_url"].split("#")
+        assert page == slo.RUNBOOKS
+        assert anchor in sections, alert["alert"]
+
+
+def test_every_recorded_ratio_is_one_a_burn_rate_alert_reads() -> None:
+    rules = slo.alert_rules(*slo.load_slo())
+    recorded = {
+        rule["record"] for group in rules["groups"] for rule in group["rules"] if "record" in rule
+    }
+    read = " ".join(
+        rule["expr"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule
+    )
+
+    assert recorded == {
+        f"{name}{window}" for name in (slo.ERRORS, slo.SLOW) for window in slo.WINDOWS
+    }
+    assert all(record in read for record in recorded)
