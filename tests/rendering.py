@@ -1,6 +1,7 @@
 """Rendering the template for tests, over the answer combinations Paved supports, and running
 a render's own nox sessions."""
 
+import json
 import os
 import shutil
 import socket
@@ -127,6 +128,18 @@ def run_nox(
         text=True,
         check=False,
     )
+
+
+def generous_objectives(project: Path) -> None:
+    """Latency objectives in a render's k6/slo.json that any machine meets (5 s, 10 s): for the
+    tests that show `nox -s load` passing. Whether the service meets the real ones on a machine
+    shared with other renders' gates is the bench's question, not a test's (a loaded CI machine
+    has taken 0.5-1.3 s to commit a create)."""
+    slo_file = project / "k6" / "slo.json"
+    slo = json.loads(slo_file.read_text())
+    for objective in slo["operations"].values():
+        objective.update(p95_ms=5000, p99_ms=10000)
+    slo_file.write_text(json.dumps(slo, indent=2))
 
 
 def plant(project: Path, path: str, old: str, new: str) -> None:

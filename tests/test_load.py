@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .rendering import BACKEND_ONLY, Renders, render_env, run_nox
+from .rendering import BACKEND_ONLY, Renders, generous_objectives, render_env, run_nox
 
 
 def run_load(project: Path) -> subprocess.CompletedProcess[str]:
@@ -17,8 +17,9 @@ def run_load(project: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.backend_only
-def test_load_passes_and_reports_each_objective(renders: Renders) -> None:
-    project = renders.of(BACKEND_ONLY)
+def test_load_passes_and_reports_each_objective(renders: Renders, workspace: Path) -> None:
+    project = renders.copy(BACKEND_ONLY, workspace / "service")
+    generous_objectives(project)
 
     result = run_load(project)
 
