@@ -299,9 +299,10 @@ def rendered() -> dict[Path, str]:
     if CHART_DIR is not None:
         files[CHART_DIR / "files" / "slo.rules.yml"] = rules(KUBERNETES)
         for name in CHART_DASHBOARDS:
-            source = DASHBOARD_FILE if name == DASHBOARD_FILE.name else DASHBOARDS_DIR / name
-            text = dashboard if source == DASHBOARD_FILE else source.read_text()
-            files[CHART_DIR / "files" / "dashboards" / name] = text
+            copied = (
+                dashboard if name == DASHBOARD_FILE.name else (DASHBOARDS_DIR / name).read_text()
+            )
+            files[CHART_DIR / "files" / "dashboards" / name] = copied
     return files
 
 
