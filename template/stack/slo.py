@@ -334,6 +334,10 @@ def write() -> list[Path]:
     return written
 
 
+class GateError(Exception):
+    """Prometheus could not be asked, or refused a query (a bad --window, say)."""
+
+
 def gate(
     prometheus: str, window: str, error_rate: float, objectives: list[Objective]
 ) -> list[Verdict]:
@@ -344,7 +348,17 @@ def gate(
     with httpx.Client(base_url=prometheus, timeout=30) as http:
 
         def measure(expr: str) -> float | None:
-            answer = http.get("/api/v1/query", params={"query": expr}).raise_for_status().json()
+            try:
+                response = http.get("/api/v1/query", params={"query": expr})
+            except httpx.HTTPError as error:
+                raise GateError(f"cannot reach Prometheus at {prometheus}: {error}") from error
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = {"error": response.text.strip()[:200]}
+            if response.status_code != 200 or answer.get("status") != "success":
+                refusal = answer.get("error", f"HTTP {response.status_code}")
+                raise GateError(f"Prometheus at {prometheus} refused {expr}: {refusal}")
             values = [float(series["value"][1]) for series in answer["data"]["result"]]
             # NaN: a ratio over no requests at all.
             return values[0] if values and values[0] == values[0] else None

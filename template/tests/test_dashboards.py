@@ -250,3 +250,10 @@ def test_the_slo_gate_fails_an_objective_without_requests_or_out_of_reach(
         ("nowhere", "no requests", False),
         ("beyond", "100.00%", False),
     ]
+
+
+def test_the_slo_gate_names_a_window_prometheus_refuses(prometheus: str) -> None:
+    with pytest.raises(slo.GateError) as refused:
+        slo.gate(prometheus, "a fortnight", *within_any_time())
+
+    assert f"Prometheus at {prometheus} refused" in str(refused.value)

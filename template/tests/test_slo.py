@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from stack import slo
+from stack.__main__ import main
+from stack.processes import free_port
 
 
 def test_the_generated_files_match_the_slo_file() -> None:
@@ -81,3 +83,12 @@ def test_every_recorded_ratio_is_one_a_burn_rate_alert_reads() -> None:
         f"{name}{window}" for name in (slo.ERRORS, slo.SLOW) for window in slo.WINDOWS
     }
     assert all(record in read for record in recorded)
+
+
+def test_the_gate_says_when_prometheus_cannot_be_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    code = main(["slo", "--gate", nowhere])
+
+    assert code == 1
+    assert f"slo --gate failed: cannot reach Prometheus at {nowhere}" in capsys.readouterr().err
