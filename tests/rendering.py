@@ -3,6 +3,7 @@ a render's own nox sessions."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -165,3 +166,10 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def stack_ports() -> dict[str, int]:
+    """A free port for each port variable of a render's `.env` (taken from the template's
+    .env.example, so a new service gets one too): other renders' stacks may be up meanwhile."""
+    example = (ROOT / "template" / ".env.example.jinja").read_text()
+    return {name: free_port() for name in re.findall(r"^(\w+_PORT)=", example, re.MULTILINE)}

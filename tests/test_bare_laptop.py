@@ -1,5 +1,5 @@
 """A default render on a machine without the system programs its tests use (Chromium,
-Prometheus, postgres-exporter, Java, Maven, Helm): its gate passes and names every skip; with
+Prometheus, postgres-exporter, Alertmanager, Java, Maven, Helm): its gate passes and names every skip; with
 CI=true the same gate fails and names what is missing."""
 
 import importlib.util
@@ -31,6 +31,8 @@ HIDDEN = frozenset(
         _TOOLS.PROMETHEUS,
         _TOOLS.PROMTOOL,
         _TOOLS.POSTGRES_EXPORTER,
+        _TOOLS.ALERTMANAGER,
+        _TOOLS.AMTOOL,
         _TOOLS.JAVA,
         _TOOLS.MAVEN,
         _TOOLS.HELM,
@@ -42,6 +44,7 @@ HOOKS = {
     "promtool-config": "promtool",
     "promtool-rules": "promtool",
     "promtool-test": "promtool",
+    "amtool-config": "amtool",
     "chart": "helm",
 }
 
@@ -102,6 +105,7 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
     for reason in (
         "prometheus is not installed",
         "prometheus-postgres-exporter is not installed",
+        "prometheus-alertmanager is not installed",
         "chromium is not installed",
         "java is not installed",
         "helm is not installed",
@@ -113,12 +117,12 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     env = bare_env(bare_path, ci=True)
 
     lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
-    needing_programs = "dashboard or browser or shipping or chart"
+    needing_programs = "dashboard or browser or shipping or chart or alerting"
     tests = run_nox(project, "-R", "-s", "tests", "--", "-k", needing_programs, env=env)
 
     assert lint.returncode != 0
     assert "promtool is not installed" in lint.stdout + lint.stderr
     assert tests.returncode != 0
-    for name in ("prometheus", "chromium", "java", "helm"):
+    for name in ("prometheus", "prometheus-alertmanager", "chromium", "java", "helm"):
         assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
     assert "CI=true" in tests.stdout

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .rendering import ROOT, free_port, git, render_env, render_without_tasks, run_nox
+from .rendering import ROOT, git, render_env, render_without_tasks, run_nox, stack_ports
 
 README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
@@ -80,10 +80,7 @@ class Shell:
 @pytest.fixture
 def shell(workspace: Path) -> Shell:
     tools = workspace / "uv-tools"
-    ports = {
-        name: str(free_port())
-        for name in ("API_PORT", "UI_PORT", "PROMETHEUS_PORT", "POSTGRES_EXPORTER_PORT")
-    }
+    ports = {name: str(port) for name, port in stack_ports().items()}
     identity = {
         f"GIT_{role}_{part}": value
         for role in ("AUTHOR", "COMMITTER")

@@ -16,10 +16,10 @@ from .rendering import (
     SUPPORTED_COMBINATIONS,
     Combination,
     Renders,
-    free_port,
     generous_objectives,
     render_env,
     run_nox,
+    stack_ports,
 )
 
 
@@ -41,8 +41,7 @@ class Stack:
     def __init__(self, project: Path) -> None:
         self.project = project
         # Every port of its own: another render's stack may be up at the same time.
-        names = ("API_PORT", "UI_PORT", "PROMETHEUS_PORT", "POSTGRES_EXPORTER_PORT")
-        self.ports = {name: free_port() for name in names}
+        self.ports = stack_ports()
         self.env = render_env(
             **{name: str(port) for name, port in self.ports.items()},
             STACK_MODE="native",

@@ -99,7 +99,7 @@ def down(*, wipe: bool = False) -> list[str]:
         stopped.append(name)
     STATE_FILE.unlink(missing_ok=True)
     if wipe:
-        for path in (POSTGRES_DATA, STATE_DIR / "prometheus", LOG_DIR):
+        for path in (POSTGRES_DATA, STATE_DIR / "prometheus", STATE_DIR / "alertmanager", LOG_DIR):
             shutil.rmtree(path, ignore_errors=True)
     return stopped
 
@@ -195,19 +195,27 @@ def _ensure_running(
 
 
 def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any]:
-    """The Compose stack's Prometheus config, aimed at the native loopback ports: the jobs of
-    services that run natively stay, the others are left out."""
+    """The Compose stack's Prometheus config, aimed at the native loopback ports: the jobs (and
+    the Alertmanager) of services that run natively stay, the others are left out."""
     config: dict[str, Any] = yaml.safe_load(COMPOSE_PROMETHEUS_CONFIG.read_text())
     by_name = {service.name: service for service in services}
-    jobs = []
-    for job in config["scrape_configs"]:
-        hosts = [
-            target.split(":")[0] for group in job["static_configs"] for target in group["targets"]
-        ]
+
+    def on_loopback(groups: list[dict[str, list[str]]]) -> list[dict[str, list[str]]]:
+        hosts = [target.split(":")[0] for group in groups for target in group["targets"]]
         targets = [f"127.0.0.1:{by_name[host].port(env)}" for host in hosts if host in by_name]
-        if targets:
-            jobs.append({**job, "static_configs": [{"targets": targets}]})
-    config["scrape_configs"] = jobs
+        return [{"targets": targets}] if targets else []
+
+    config["scrape_configs"] = [
+        {**job, "static_configs": groups}
+        for job in config["scrape_configs"]
+        if (groups := on_loopback(job["static_configs"]))
+    ]
+    alertmanagers = [
+        {**manager, "static_configs": groups}
+        for manager in config.get("alerting", {}).get("alertmanagers", [])
+        if (groups := on_loopback(manager["static_configs"]))
+    ]
+    config["alerting"] = {"alertmanagers": alertmanagers}
     # The same rule files, found from wherever the native config is written.
     rules_dir = COMPOSE_PROMETHEUS_CONFIG.parent
     config["rule_files"] = [str(rules_dir / pattern) for pattern in config.get("rule_files", [])]

@@ -42,6 +42,13 @@ POSTGRES_EXPORTER = Program(
     "apt-get install prometheus-postgres-exporter · brew install postgres_exporter · Windows: a "
     "release from https://github.com/prometheus-community/postgres_exporter/releases on PATH",
 )
+# Debian names it prometheus-alertmanager (with amtool beside it); upstream, alertmanager.
+ALERTMANAGER = Program(
+    ("prometheus-alertmanager", "alertmanager"),
+    "apt-get install prometheus-alertmanager · brew install alertmanager · Windows: a release "
+    "from https://prometheus.io/download/ on PATH",
+)
+AMTOOL = Program(("amtool",), f"it comes with Alertmanager ({ALERTMANAGER.install})")
 CHROMIUM = Program(
     ("chromium", "chromium-browser", "google-chrome", "chrome"),
     "apt-get install chromium · brew install --cask chromium · or set CHROMIUM_PATH to a Chrome "
@@ -68,7 +75,18 @@ HELM = Program(
 
 BY_NAME = {
     program.name: program
-    for program in (PROMETHEUS, PROMTOOL, POSTGRES_EXPORTER, CHROMIUM, JAVA, MAVEN, K6, HELM)
+    for program in (
+        PROMETHEUS,
+        PROMTOOL,
+        POSTGRES_EXPORTER,
+        ALERTMANAGER,
+        AMTOOL,
+        CHROMIUM,
+        JAVA,
+        MAVEN,
+        K6,
+        HELM,
+    )
 }
 
 

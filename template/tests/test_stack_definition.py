@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 from stack.native import StackError, database, native_prometheus_config
-from stack.services import BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
+from stack.services import ALERTMANAGER, BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text())
 ENV_EXAMPLE = dict(
@@ -53,6 +53,18 @@ def test_native_prometheus_scrapes_the_compose_jobs_on_loopback() -> None:
         (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text()
     )
     assert config["global"] == compose_config["global"]
+    assert config["alerting"] == {"alertmanagers": []}  # no Alertmanager runs natively
+
+
+def test_native_prometheus_alerts_the_native_alertmanager() -> None:
+    env = {"ALERTMANAGER_PORT": "19093"}
+
+    config = native_prometheus_config(env, [BACKEND, ALERTMANAGER, PROMETHEUS])
+
+    [manager] = config["alerting"]["alertmanagers"]
+    assert manager["static_configs"] == [{"targets": ["127.0.0.1:19093"]}]
+    jobs = {job["job_name"]: job["static_configs"] for job in config["scrape_configs"]}
+    assert jobs["alertmanager"] == [{"targets": ["127.0.0.1:19093"]}]
 
 
 def test_a_database_url_of_another_kind_is_refused_before_anything_starts() -> None:

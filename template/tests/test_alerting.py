@@ -1,0 +1,208 @@
+"""Alerts reach a receiver: a real Prometheus evaluates the generated rules on the API's metrics
+and sends what fires to a real Alertmanager running compose/alertmanager/alertmanager.yml, whose
+receivers the test points at a webhook of its own, as a user points them at theirs.
+
+Needs Prometheus and Alertmanager (stack/tools.py says how to install each): without them these
+tests are skipped, and fail when CI=true.
+"""
+
+import json
+import os
+import queue
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from stack.api import serving_api
+from stack.native import native_prometheus_config
+from stack.processes import free_port, running
+from stack.services import ALERTMANAGER, ALERTMANAGER_CONFIG, BACKEND, PROMETHEUS, Env
+from stack.tools import ALERTMANAGER as ALERTMANAGER_PROGRAM
+from stack.tools import PROMETHEUS as PROMETHEUS_PROGRAM
+
+from .programs import require
+
+Notification = dict[str, Any]  # Alertmanager's webhook payload
+
+
+@contextmanager
+def webhook() -> Iterator[tuple[str, "queue.Queue[Notification]"]]:
+    """An HTTP receiver on loopback: its URL, and the notifications it got, in order."""
+    received: queue.Queue[Notification] = queue.Queue()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.put(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the test reads what arrived, not the server's log."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def alertmanager(webhook_url: str, workdir: Path) -> Iterator[str]:
+    """The project's Alertmanager config with every receiver given the webhook; its URL."""
+    [binary] = require(ALERTMANAGER_PROGRAM)
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    # Seconds instead of minutes before a group is sent; routes, grouping and inhibitions as
+    # written in the file.
+    config["route"] |= {"group_wait": "1s", "group_interval": "1s"}
+    for receiver in config["receivers"]:
+        receiver["webhook_configs"] = [{"url": webhook_url}]
+    (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    command = [
+        binary, f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'alertmanager-data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with running(command, dict(os.environ), f"{url}/-/ready", workdir / "alertmanager.log"):
+        yield url
+
+
+def alerts(alertmanager_url: str, alertname: str) -> list[dict[str, Any]]:
+    answer = httpx.get(
+        f"{alertmanager_url}/api/v2/alerts", params={"filter": f'alertname="{alertname}"'}
+    )
+    answer.raise_for_status()
+    found: list[dict[str, Any]] = answer.json()
+    return found
+
+
+def wait_for_alerts(
+    alertmanager_url: str, alertname: str, severity: str, count: int = 2
+) -> list[dict[str, Any]]:
+    """The alerts of that name and severity once `count` of them have arrived."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [
+            alert
+            for alert in alerts(alertmanager_url, alertname)
+            if alert["labels"]["severity"] == severity
+        ]
+        if len(found) >= count:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"Alertmanager never had {count} {severity} {alertname} alerts")
+
+
+def next_notification(received: "queue.Queue[Notification]", deadline: float) -> Notification:
+    try:
+        return received.get(timeout=max(deadline - time.monotonic(), 0))
+    except queue.Empty:
+        pytest.fail("no notification reached the webhook in time")
+
+
+def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
+    [prometheus_binary] = require(PROMETHEUS_PROGRAM)
+    # The database is down: every request that needs it fails fast with a 503.
+    unreachable = f"postgresql://app@127.0.0.1:{free_port()}/app"
+    api_settings = {
+        "API_WORKERS": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "DB_POOL_TIMEOUT_S": "0.2",
+        "DB_CONNECT_TIMEOUT_S": "1",
+    }
+    with (
+        webhook() as (webhook_url, received),
+        alertmanager(webhook_url, tmp_path) as alertmanager_url,
+        serving_api(
+            os.environ, unreachable, tmp_path / "api.log", health_path="/health/live",
+            **api_settings,
+        ) as (api, _),
+    ):  # fmt: skip
+        env: Env = {
+            BACKEND.port_variable: str(httpx.URL(api).port),
+            ALERTMANAGER.port_variable: str(httpx.URL(alertmanager_url).port),
+            PROMETHEUS.port_variable: str(free_port()),
+        }
+        # Native `up`'s own Prometheus config, scraping and evaluating every second.
+        config = native_prometheus_config(env, [BACKEND, ALERTMANAGER, PROMETHEUS])
+        config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        command = [
+            prometheus_binary, f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",
+            f"--web.listen-address=127.0.0.1:{env[PROMETHEUS.port_variable]}",
+        ]  # fmt: skip
+        prometheus_url = f"http://127.0.0.1:{env[PROMETHEUS.port_variable]}"
+        with (
+            running(command, dict(os.environ), f"{prometheus_url}/-/ready", tmp_path / "p.log"),
+            httpx.Client(base_url=api, timeout=10) as http,
+            ThreadPoolExecutor(8) as pool,
+        ):
+            deadline = time.monotonic() + 90
+            pages: list[Notification] = []
+            while time.monotonic() < deadline and not pages:
+                statuses = set(pool.map(lambda _: http.get("/items").status_code, range(16)))
+                assert statuses == {503}
+                while not received.empty():
+                    notification = received.get()
+                    if notification["receiver"] == "page":
+                        pages.append(notification)
+                time.sleep(0.5)
+            page = pages[0] if pages else next_notification(received, deadline)
+            # The slow burns fired too, and wait behind the fast ones of the same budget.
+            slow_burns = wait_for_alerts(alertmanager_url, "ErrorBudgetBurn", "warning")
+
+    assert page["receiver"] == "page"
+    assert page["status"] == "firing"
+    # Grouped by alert and severity: the fast burns of every window in one notification.
+    assert page["groupLabels"] == {"alertname": "ErrorBudgetBurn", "severity": "critical"}
+    for alert in page["alerts"]:
+        assert alert["labels"]["window"] in {"1h", "6h"}
+        assert alert["annotations"]["runbook_url"] == "docs/runbooks.md#errorbudgetburn"
+    assert {alert["labels"]["window"] for alert in slow_burns} == {"1d", "3d"}
+    for alert in slow_burns:
+        assert alert["status"]["state"] == "suppressed"
+        assert alert["status"]["inhibitedBy"]
+
+
+def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
+    sent = [
+        {"alertname": "ApiDown", "severity": "critical", "job": "backend"},
+        {"alertname": "LatencyBudgetBurn", "severity": "critical", "window": "1h",
+         "operation": "get", "quantile": "0.95"},
+        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h"},
+    ]  # fmt: skip
+    with (
+        webhook() as (webhook_url, received),
+        alertmanager(webhook_url, tmp_path) as alertmanager_url,
+    ):
+        posted = httpx.post(
+            f"{alertmanager_url}/api/v2/alerts", json=[{"labels": labels} for labels in sent]
+        )
+        posted.raise_for_status()
+        first = next_notification(received, time.monotonic() + 30)
+        states = {
+            name: alert["status"]
+            for name in ("ApiDown", "LatencyBudgetBurn", "ErrorBudgetBurn")
+            for alert in alerts(alertmanager_url, name)
+        }
+
+    assert first["receiver"] == "page"
+    assert [alert["labels"]["alertname"] for alert in first["alerts"]] == ["ApiDown"]
+    assert states["ApiDown"]["state"] == "active"
+    for muted in ("LatencyBudgetBurn", "ErrorBudgetBurn"):
+        assert states[muted]["state"] == "suppressed", muted
+        assert states[muted]["inhibitedBy"], muted
