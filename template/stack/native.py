@@ -5,6 +5,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +19,7 @@ from .migrations import MigrationError, migrate
 from .package import libpq_url
 from .processes import Recorded, is_healthy, port_owner, start_healthy, stop, wait_healthy
 from .services import (
+    LOG_STORAGE_MODULE,
     OPTIONAL_PROGRAMS,
     PROJECT_ROOT,
     PROMETHEUS,
@@ -63,6 +65,7 @@ def up(env: Env) -> Started:
             "DATA_SOURCE_NAME": exporter_dsn(database_url),
             "PROMETHEUS_MULTIPROC_DIR": str(STATE_DIR / "metrics"),
         }
+        set_up_log_storage(service_env)
         services = native_services()
         if PROMETHEUS in services:
             config = native_prometheus_config(env, services)
@@ -78,6 +81,19 @@ def up(env: Env) -> Started:
         raise StackError(str(error)) from error
     _save_state(state)
     return Started(status(env), versions(database_url, services), database_url)
+
+
+def set_up_log_storage(env: Env) -> None:
+    """With shipping on, the logs' data stream, mappings and retention exist before the API
+    starts: the same one-shot Compose runs (it says so and does nothing with shipping off)."""
+    if LOG_STORAGE_MODULE is None:
+        return
+    result = subprocess.run(  # noqa: S603 - this environment's Python, with fixed arguments
+        [sys.executable, "-m", LOG_STORAGE_MODULE],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise StackError(result.stderr.strip() or result.stdout.strip())
 
 
 def database(env: Env) -> str:

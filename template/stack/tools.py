@@ -66,6 +66,14 @@ K6 = Program(
     "elsewhere: brew install k6 · winget install k6",
 )
 
+# Jaeger 2 (an OpenTelemetry Collector with Jaeger's storage and query): the tracing tests' backend.
+JAEGER = Program(
+    ("jaeger",),
+    "brew install jaeger · a release from https://www.jaegertracing.io/download/ on PATH · "
+    "with Go, in an empty module: go mod init tools && go get -tool "
+    "github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 && go build -o ~/go/bin/jaeger "
+    "github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger 2.13.0)",
+)
 HELM = Program(
     ("helm",),
     "brew install helm · winget install Helm.Helm · any platform with Go: "
@@ -85,6 +93,7 @@ BY_NAME = {
         JAVA,
         MAVEN,
         K6,
+        JAEGER,
         HELM,
     )
 }

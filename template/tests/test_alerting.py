@@ -6,16 +6,13 @@ Needs Prometheus and Alertmanager (stack/tools.py says how to install each): wit
 tests are skipped, and fail when CI=true.
 """
 
-import json
 import os
 import queue
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import httpx
@@ -29,33 +26,9 @@ from stack.tools import ALERTMANAGER as ALERTMANAGER_PROGRAM
 from stack.tools import PROMETHEUS as PROMETHEUS_PROGRAM
 
 from .programs import require
+from .recorder import Request, recording_server
 
 Notification = dict[str, Any]  # Alertmanager's webhook payload
-
-
-@contextmanager
-def webhook() -> Iterator[tuple[str, "queue.Queue[Notification]"]]:
-    """An HTTP receiver on loopback: its URL, and the notifications it got, in order."""
-    received: queue.Queue[Notification] = queue.Queue()
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put(json.loads(body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the test reads what arrived, not the server's log."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
@@ -106,11 +79,14 @@ def wait_for_alerts(
     pytest.fail(f"Alertmanager never had {count} {severity} {alertname} alerts")
 
 
-def next_notification(received: "queue.Queue[Notification]", deadline: float) -> Notification:
+def next_notification(received: "queue.Queue[Request]", deadline: float) -> Notification:
     try:
-        return received.get(timeout=max(deadline - time.monotonic(), 0))
+        notification: Notification = received.get(
+            timeout=max(deadline - time.monotonic(), 0)
+        ).json()
     except queue.Empty:
         pytest.fail("no notification reached the webhook in time")
+    return notification
 
 
 def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
@@ -124,7 +100,7 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
         "DB_CONNECT_TIMEOUT_S": "1",
     }
     with (
-        webhook() as (webhook_url, received),
+        recording_server() as (webhook_url, received),
         alertmanager(webhook_url, tmp_path) as alertmanager_url,
         serving_api(
             os.environ, unreachable, tmp_path / "api.log", health_path="/health/live",
@@ -157,7 +133,7 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
                 statuses = set(pool.map(lambda _: http.get("/items").status_code, range(16)))
                 assert statuses == {503}
                 while not received.empty():
-                    notification = received.get()
+                    notification = received.get().json()
                     if notification["receiver"] == "page":
                         pages.append(notification)
                 time.sleep(0.5)
@@ -186,7 +162,7 @@ def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
         {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h"},
     ]  # fmt: skip
     with (
-        webhook() as (webhook_url, received),
+        recording_server() as (webhook_url, received),
         alertmanager(webhook_url, tmp_path) as alertmanager_url,
     ):
         posted = httpx.post(

@@ -6,7 +6,7 @@ import. At request time the compiled SQL goes straight to psycopg: SQLAlchemy's 
 cost about as much CPU as all the rest of a request (docs/decisions.md).
 """
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
@@ -44,9 +44,12 @@ def to_sql(statement: ClauseElement, *, set_columns: Collection[str] = ()) -> st
     return str(statement.compile(dialect=_DIALECT, column_keys=list(set_columns) or None))
 
 
-def create_pool(settings: Settings) -> Pool:
+def create_pool(
+    settings: Settings, configure: Callable[[Connection], Awaitable[None]] | None = None
+) -> Pool:
     """The API's connections, opened by `await pool.open()`: each request borrows one for a single
-    statement in autocommit mode, so it is one round trip and nothing is left to roll back."""
+    statement in autocommit mode, so it is one round trip and nothing is left to roll back.
+    `configure` prepares each new connection (tracing instruments it)."""
     return AsyncConnectionPool(
         settings.database_url,
         connection_class=Connection,
@@ -60,6 +63,7 @@ def create_pool(settings: Settings) -> Pool:
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         timeout=settings.db_pool_timeout_s,
+        configure=configure,
         name=settings.service_name,
         open=False,
     )

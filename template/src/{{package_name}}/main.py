@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,16 +17,20 @@ from .limits import BodySizeLimitMiddleware
 from .observability.setup import setup as setup_observability
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .observability.tracing import Tracing
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    tracing = _tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         # What the app owns lives exactly as long as it. The connection pool opens without
         # waiting: the API starts, and says it is not ready, while the database is down. The
         # log sinks send on what they hold when it stops.
-        pool = create_pool(settings)
+        pool = create_pool(settings, configure=tracing.instrument if tracing else None)
         await pool.open(wait=False)
         with observability.running():
             try:
@@ -38,9 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=PROJECT_NAME,
         lifespan=lifespan,
         # The service's metrics and logs are its own (observability/). FastAPI's OpenTelemetry
-        # hooks would look up unconfigured providers on every request; pass providers here to
-        # use them instead.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # support makes the request spans when tracing is on; off, it is switched off, as it
+        # would look up unconfigured providers on every request.
+        telemetry=(
+            tracing.telemetry()
+            if tracing is not None
+            else {"tracing": False, "metrics": False, "logs": False}
+        ),
     )
     # The last middleware added runs first: every response, a 413 or a CORS preflight included,
     # carries the request id and the CORS headers, and is measured and logged.
@@ -57,8 +65,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items_router)
     app.include_router(health_router)
     _document_problem_media_type(app)
-    observability = setup_observability(app, settings)
+    observability = setup_observability(app, settings, tracing)
     return app
+
+
+def _tracing(settings: Settings) -> "Tracing | None":
+    if not settings.tracing_enabled:
+        return None
+    # Imported only when on: off, a worker loads none of the OpenTelemetry SDK.
+    from .observability.tracing import Tracing
+
+    return Tracing(settings)
 
 
 def _document_problem_media_type(app: FastAPI) -> None:

@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from .documents import document_head
+from .documents import TraceFields, document_head
 from .sinks import LogSink
 
 LOGGER_NAME = "access"
@@ -18,9 +18,12 @@ class AccessLog:
     goes to the same sinks. The `access` logger's level turns it on and off.
     """
 
-    def __init__(self, service: str, sinks: Sequence[LogSink]) -> None:
+    def __init__(
+        self, service: str, sinks: Sequence[LogSink], trace_fields: TraceFields | None = None
+    ) -> None:
         self.service = service
         self.sinks = tuple(sinks)
+        self.trace_fields = trace_fields
         self.logger = logging.getLogger(LOGGER_NAME)
 
     def __call__(
@@ -44,6 +47,8 @@ class AccessLog:
             service=self.service,
             request_id=request_id,
         )
+        if self.trace_fields is not None and (ids := self.trace_fields()):
+            document.update(ids)
         document["method"] = method
         document["path"] = path
         document["status_code"] = status_code

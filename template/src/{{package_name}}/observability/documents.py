@@ -1,6 +1,7 @@
 """The shape of a log document, whatever wrote it: a LogRecord (logging.py) or the access log
 (access.py), on stdout or in OpenSearch."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -8,6 +9,8 @@ import orjson
 
 # A log line as a flat JSON-ready mapping: document_head's fields first, then the writer's own.
 Document = dict[str, Any]
+# With tracing on, the current trace's ids as fields (tracing.trace_fields); None outside a trace.
+TraceFields = Callable[[], Document | None]
 
 
 def document_head(

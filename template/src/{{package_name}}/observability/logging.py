@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from ..settings import Settings
-from .documents import Document, document_head
+from .documents import Document, TraceFields, document_head
 from .request_id import current_request_id
 from .sinks import LogSink
 
@@ -19,8 +19,11 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
 }
 
 
-def log_document(record: logging.LogRecord, service: str) -> Document:
-    """A record as a document: the fields of the seed contract, then its extras."""
+def log_document(
+    record: logging.LogRecord, service: str, trace_fields: TraceFields | None = None
+) -> Document:
+    """A record as a document: the fields of the seed contract, the trace's ids when a traced
+    request logged it, then its extras."""
     document = document_head(
         created=record.created,
         level=record.levelname,
@@ -29,6 +32,8 @@ def log_document(record: logging.LogRecord, service: str) -> Document:
         service=service,
         request_id=getattr(record, "request_id", None) or current_request_id.get(),
     )
+    if trace_fields is not None and (ids := trace_fields()):
+        document.update(ids)
     for key, value in vars(record).items():
         if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
             document[key] = value
@@ -41,14 +46,17 @@ class SinkHandler(logging.Handler):
     """Makes each record a document once, on the thread that logged it (where the request id
     lives), and gives it to every sink."""
 
-    def __init__(self, service: str, sinks: Sequence[LogSink]) -> None:
+    def __init__(
+        self, service: str, sinks: Sequence[LogSink], trace_fields: TraceFields | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.sinks = tuple(sinks)
+        self.trace_fields = trace_fields
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            document = log_document(record, self.service)
+            document = log_document(record, self.service, self.trace_fields)
             for sink in self.sinks:
                 sink.write(document)
         except Exception:  # a log call must never fail the request
@@ -64,7 +72,9 @@ class SinkHandler(logging.Handler):
         super().close()
 
 
-def configure_logging(settings: Settings, sinks: Sequence[LogSink]) -> None:
+def configure_logging(
+    settings: Settings, sinks: Sequence[LogSink], trace_fields: TraceFields | None = None
+) -> None:
     """Route every record through the root logger to `sinks`.
 
     Idempotent: the handler of an earlier call is replaced (and its sinks closed); others, such
@@ -74,7 +84,7 @@ def configure_logging(settings: Settings, sinks: Sequence[LogSink]) -> None:
     for handler in [h for h in root.handlers if isinstance(h, SinkHandler)]:
         root.removeHandler(handler)
         handler.close()
-    root.addHandler(SinkHandler(settings.service_name, sinks))
+    root.addHandler(SinkHandler(settings.service_name, sinks, trace_fields))
     root.setLevel(settings.log_level)
     # uvicorn configures its loggers before the app exists: send them through the root instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -83,3 +83,71 @@ holds a full pool. Without the pooler that must fit what PostgreSQL allows.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+A Job run as a pre-install and pre-upgrade hook, before Helm creates or changes anything else: it
+may use nothing the chart creates (`python -m stack chart` checks this). Takes a dict: root (the
+chart's context), component, weight (hooks run in its order), job (backoffLimit,
+activeDeadlineSeconds, ttlSecondsAfterFinished), command, env and envFrom.
+*/}}
+{{- define "service.hookJob" -}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "service.fullname" .root }}-{{ .component }}
+  labels:
+    {{- include "service.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-weight: {{ .weight | quote }}
+    # The previous run's Job is replaced, and a finished one kept (for its logs) until its TTL.
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  backoffLimit: {{ .job.backoffLimit }}
+  activeDeadlineSeconds: {{ .job.activeDeadlineSeconds }}
+  ttlSecondsAfterFinished: {{ .job.ttlSecondsAfterFinished }}
+  template:
+    metadata:
+      labels:
+        {{- include "service.selectorLabels" .root | nindent 8 }}
+        app.kubernetes.io/component: {{ .component }}
+    spec:
+      restartPolicy: Never
+      automountServiceAccountToken: false
+      {{- with .root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- include "service.podSecurityContext" .root | nindent 8 }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "service.image" (dict "repository" .root.Values.image.repository "tag" .root.Values.image.tag "appVersion" .root.Chart.AppVersion) | quote }}
+          imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+          command: {{ toJson .command }}
+          env:
+            {{- toYaml .env | nindent 12 }}
+          {{- with .envFrom }}
+          envFrom:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {cpu: "1", memory: 256Mi}
+          securityContext:
+            {{- include "service.containerSecurityContext" .root | nindent 12 }}
+          volumeMounts:
+            - {name: tmp, mountPath: /tmp}
+      volumes:
+        - name: tmp
+          emptyDir: {}
+      {{- with .root.Values.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .root.Values.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end }}

@@ -1,0 +1,84 @@
+"""Traces, when TRACING_ENABLED is true: a span for every request (FastAPI's own OpenTelemetry
+support, which continues a caller's W3C `traceparent`) with a child for every database statement
+(psycopg's instrumentation), exported in batches over OTLP/HTTP by a background thread, and the
+trace's ids on every log line written while a span is current.
+
+Off (the default), the app factory never imports this module and switches FastAPI's telemetry
+off: a request pays nothing for tracing.
+"""
+
+from typing import cast
+
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+from starlette.types import Scope
+
+from ..db import Connection
+from ..settings import Settings
+from .documents import Document
+
+# Scrapes and probes: many, and nothing to learn from their traces.
+_UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
+
+
+class Tracing:
+    """The service's own tracer provider (the global one is left alone) and what uses it."""
+
+    def __init__(self, settings: Settings) -> None:
+        resource = Resource.create(
+            {
+                "service.name": settings.service_name,
+                "deployment.environment.name": settings.environment,
+            }
+        )
+        # A caller's sampling decision wins; new traces are sampled at the configured ratio.
+        sampler = ParentBased(TraceIdRatioBased(settings.tracing_sample_ratio))
+        self.provider = TracerProvider(resource=resource, sampler=sampler)
+        # Headers (an API key) and TLS come from the OTEL_EXPORTER_OTLP_* variables.
+        endpoint = settings.tracing_otlp_endpoint.rstrip("/") + "/v1/traces"
+        self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+
+    def telemetry(self) -> TelemetryConfig:
+        """FastAPI's `telemetry=`: request spans on this provider; metrics and logs stay ours."""
+        return {
+            "tracer_provider": self.provider,
+            "tracing": True,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "exclude": _untraced,
+        }
+
+    async def instrument(self, connection: Connection) -> None:
+        """The pool's `configure` hook: each new connection's statements become spans."""
+        # Its signature names the connection classes with their default row type; it only sets
+        # the cursor factory, whatever the rows.
+        tuples = cast("AsyncConnection[TupleRow]", connection)
+        PsycopgInstrumentor.instrument_connection(tuples, tracer_provider=self.provider)
+
+    @staticmethod
+    def trace_fields() -> Document | None:
+        """The current span's trace and span ids as log fields; None outside a traced request."""
+        context = trace.get_current_span().get_span_context()
+        if not context.is_valid:
+            return None
+        return {
+            "trace_id": format(context.trace_id, "032x"),
+            "span_id": format(context.span_id, "016x"),
+        }
+
+    def shutdown(self) -> None:
+        """Export the spans still queued, then stop the exporter's thread."""
+        self.provider.shutdown()
+
+
+def _untraced(scope: Scope) -> bool:
+    return scope["path"] in _UNTRACED

@@ -1,0 +1,188 @@
+"""Traces in a real Jaeger: the API, served as in production with TRACING_ENABLED, continues a
+caller's W3C trace, makes a child span for its database statement, exports both over OTLP, and
+puts the trace's ids on the request's log lines. Off (the default), log lines carry no ids.
+
+Needs Jaeger 2 (stack/tools.py says how to get it): without it these tests are skipped, and fail
+when CI=true.
+"""
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from stack.api import serving_api
+from stack.package import SERVICE_NAME
+from stack.processes import free_port, running
+from stack.tools import JAEGER
+
+from .programs import require
+
+# A caller's span: the API's request span must be its child, in its trace.
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+Span = dict[str, Any]  # as Jaeger's query API returns it
+
+
+def jaeger_config(otlp: int, query: int, health: int) -> dict[str, Any]:
+    """Jaeger 2 keeping traces in memory, every port on loopback."""
+    return {
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["batch"],
+                    "exporters": ["jaeger_storage_exporter"],
+                }
+            },
+            "telemetry": {"metrics": {"level": "none"}, "logs": {"level": "warn"}},
+        },
+        "extensions": {
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"127.0.0.1:{health}"}},
+            "jaeger_query": {
+                "storage": {"traces": "memory"},
+                "http": {"endpoint": f"127.0.0.1:{query}"},
+                "grpc": {"endpoint": f"127.0.0.1:{free_port()}"},
+            },
+            "jaeger_storage": {"backends": {"memory": {"memory": {"max_traces": 10_000}}}},
+        },
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp}"}}}},
+        "processors": {"batch": {"timeout": "100ms"}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": "memory"}},
+    }
+
+
+class Jaeger:
+    def __init__(self, otlp_url: str, query_url: str) -> None:
+        self.otlp_url = otlp_url
+        self.query_url = query_url
+
+    def trace(self, trace_id: str, spans: int, timeout_s: float = 30) -> dict[str, Any]:
+        """The trace once `spans` of its spans have arrived (the exporter sends in batches):
+        its `spans` and the `processes` (services) that sent them."""
+        deadline = time.monotonic() + timeout_s
+        found: dict[str, Any] = {"spans": []}
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{self.query_url}/api/traces/{trace_id}")
+            if answer.status_code == 200 and answer.json()["data"]:
+                found = answer.json()["data"][0]
+                if len(found["spans"]) >= spans:
+                    return found
+            time.sleep(0.2)
+        pytest.fail(f"Jaeger holds {len(found['spans'])} spans of trace {trace_id}, not {spans}")
+
+    def operations(self, service: str) -> set[str]:
+        """Every span name the service sent so far."""
+        answer = httpx.get(f"{self.query_url}/api/traces", params={"service": service})
+        return {span["operationName"] for trace in answer.json()["data"] for span in trace["spans"]}
+
+
+@pytest.fixture(scope="module")
+def jaeger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jaeger]:
+    [binary] = require(JAEGER)
+    workdir = tmp_path_factory.mktemp("jaeger")
+    otlp, query, health = free_port(), free_port(), free_port()
+    (workdir / "jaeger.yaml").write_text(yaml.safe_dump(jaeger_config(otlp, query, health)))
+    command = [binary, "--config", str(workdir / "jaeger.yaml")]
+    health_url = f"http://127.0.0.1:{health}/status"
+    with running(command, dict(os.environ), health_url, workdir / "jaeger.log"):
+        yield Jaeger(f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}")
+
+
+@pytest.fixture(scope="module")
+def traced_api(
+    database_url: str, jaeger: Jaeger, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """The API as its image runs it, tracing into Jaeger; its URL and its log file."""
+    log = tmp_path_factory.mktemp("traced-api") / "api.log"
+    settings = {
+        "API_WORKERS": "1",
+        "ENVIRONMENT": "production",  # JSON lines on stdout, as a deployment writes them
+        "TRACING_ENABLED": "true",
+        "TRACING_OTLP_ENDPOINT": jaeger.otlp_url,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",  # export within 0.1 s, not 5 s
+    }
+    with serving_api(os.environ, database_url, log, **settings) as (base_url, _):
+        yield base_url, log
+
+
+def logged(log: Path, request_id: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("request_id") == request_id]
+
+
+def by_operation(spans: list[Span], prefix: str) -> Span:
+    [span] = [span for span in spans if span["operationName"].startswith(prefix)]
+    return span
+
+
+def parent_of(span: Span) -> str | None:
+    parents = [ref["spanID"] for ref in span["references"] if ref["refType"] == "CHILD_OF"]
+    return parents[0] if parents else None
+
+
+def tags(span: Span) -> dict[str, Any]:
+    return {tag["key"]: tag["value"] for tag in span["tags"]}
+
+
+@pytest.mark.usefixtures("empty_tables")
+def test_a_request_continues_the_callers_trace_down_to_its_statement(
+    traced_api: tuple[str, Path], jaeger: Jaeger
+) -> None:
+    api, log = traced_api
+    traceparent = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
+    headers = {"traceparent": traceparent, "X-Request-ID": "traced-create"}
+
+    created = httpx.post(f"{api}/items", json={"title": "traced"}, headers=headers)
+
+    assert created.status_code == 201
+    trace = jaeger.trace(CALLER_TRACE, spans=2)
+    spans = trace["spans"]
+    request = by_operation(spans, "POST /items")
+    statement = next(span for span in spans if tags(span).get("db.system") == "postgresql")
+    assert parent_of(request) == CALLER_SPAN
+    assert parent_of(statement) == request["spanID"]
+    assert tags(request)["http.response.status_code"] == 201
+    assert "INSERT INTO items" in tags(statement)["db.statement"]
+    [process] = {span["processID"] for span in spans}
+    assert trace["processes"][process]["serviceName"] == SERVICE_NAME
+    # The access line (written while the request span is current) names the same trace.
+    [access] = [line for line in logged(log, "traced-create") if line["logger"] == "access"]
+    assert (access["trace_id"], access["span_id"]) == (CALLER_TRACE, request["spanID"])
+
+
+def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
+    traced_api: tuple[str, Path], jaeger: Jaeger
+) -> None:
+    api, log = traced_api
+
+    assert httpx.get(f"{api}/items", headers={"X-Request-ID": "traced-list"}).status_code == 200
+
+    deadline = time.monotonic() + 10
+    while not (lines := logged(log, "traced-list")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the access line reaches the log file in the next batch
+    [access] = [line for line in lines if line["logger"] == "access"]
+    assert access["trace_id"] != CALLER_TRACE
+    spans = jaeger.trace(access["trace_id"], spans=2)["spans"]
+    request = by_operation(spans, "GET /items")
+    assert parent_of(request) is None
+    assert request["spanID"] == access["span_id"]
+
+
+def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], jaeger: Jaeger) -> None:
+    api, _ = traced_api
+    for path in ("/health/live", "/health/ready", "/metrics"):
+        assert httpx.get(f"{api}{path}").status_code == 200
+    assert httpx.get(f"{api}/items").status_code == 200  # traced: its spans follow the probes'
+    deadline = time.monotonic() + 10
+    while "GET /items" not in (operations := jaeger.operations(SERVICE_NAME)):
+        assert time.monotonic() < deadline, operations
+        time.sleep(0.2)
+
+    assert not {"GET /health/live", "GET /health/ready", "GET /metrics"} & operations
