@@ -20,12 +20,14 @@ import psycopg
 
 from .api import serving_api
 from .database import postgres_tool, throwaway_postgres
+from .jaeger import running_jaeger
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
 from .processes import Recorded
 from .queries import items_service as service
 from .services import Env
 from .table import print_table
+from .tools import JAEGER
 
 # Each variant runs this many times, taking turns. Every k6 run opens its connections anew, and
 # how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
@@ -85,8 +87,17 @@ def bench(
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as scratch,
         throwaway_postgres("bench") as postgres,
+        ExitStack() as backends,
     ):
         workdir = Path(scratch)
+        if JAEGER.find():
+            # Spans exported to a real backend, as in production; its own CPU is not the API's.
+            jaeger = backends.enter_context(running_jaeger(workdir))
+            variants["tracing"] = {
+                "OBSERVABILITY": "true",
+                "TRACING_ENABLED": "true",
+                "TRACING_OTLP_ENDPOINT": jaeger.otlp_url,
+            }
         migrate(env, postgres.url)
         _seed(postgres.url)
         runs: dict[str, list[Run]] = {name: [] for name in variants}
@@ -141,6 +152,9 @@ def bench(
         "errors": main.errors,
         "cpu_ms_per_request": main_cpu,
         "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
+        # Tracing every request into Jaeger, against the same service untraced: None when
+        # Jaeger is not installed.
+        "tracing_overhead": _overhead(main, measured["tracing"]) if "tracing" in measured else None,
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
             name: round(cpu / main_cpu[name], 3)
@@ -167,6 +181,16 @@ def bench(
         },
     }
     return results
+
+
+def _overhead(base: Run, variant: Run) -> dict[str, float]:
+    """What a variant costs over `base`: flows/s lost, and the API's CPU per request added."""
+    return {
+        "flows_per_s": round(1 - variant.flows_per_s / base.flows_per_s, 3),
+        "api_cpu_ms_per_request": round(
+            variant.cpu_ms_per_request()["api"] - base.cpu_ms_per_request()["api"], 3
+        ),
+    }
 
 
 def _combined(runs: list[Run]) -> Run:
@@ -312,6 +336,7 @@ def print_results(results: dict[str, Any]) -> None:
         ("errors", str(results["errors"])),
         ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
         ("observability overhead", f"{results['observability_overhead']:.1%}"),
+        ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
         ("CPU, list newest / oldest first: API / PostgreSQL", " / ".join(f"{r:.3f}" for r in results["newest_first_cpu_ratio"].values())),
         *(
             (
@@ -323,3 +348,9 @@ def print_results(results: dict[str, Any]) -> None:
         ),
     ]  # fmt: skip
     print_table(rows)
+
+
+def _tracing_cell(overhead: dict[str, float] | None) -> str:
+    if overhead is None:
+        return f"not measured: {JAEGER.missing()}"
+    return f"{overhead['flows_per_s']:.1%}, +{overhead['api_cpu_ms_per_request']:.3f}"

@@ -15,10 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from stack.api import serving_api
+from stack.jaeger import Jaeger, running_jaeger
 from stack.package import SERVICE_NAME
-from stack.processes import free_port, running
 from stack.tools import JAEGER
 
 from .programs import require
@@ -29,39 +28,11 @@ CALLER_SPAN = "00f067aa0ba902b7"
 Span = dict[str, Any]  # as Jaeger's query API returns it
 
 
-def jaeger_config(otlp: int, query: int, health: int) -> dict[str, Any]:
-    """Jaeger 2 keeping traces in memory, every port on loopback."""
-    return {
-        "service": {
-            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
-            "pipelines": {
-                "traces": {
-                    "receivers": ["otlp"],
-                    "processors": ["batch"],
-                    "exporters": ["jaeger_storage_exporter"],
-                }
-            },
-            "telemetry": {"metrics": {"level": "none"}, "logs": {"level": "warn"}},
-        },
-        "extensions": {
-            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"127.0.0.1:{health}"}},
-            "jaeger_query": {
-                "storage": {"traces": "memory"},
-                "http": {"endpoint": f"127.0.0.1:{query}"},
-                "grpc": {"endpoint": f"127.0.0.1:{free_port()}"},
-            },
-            "jaeger_storage": {"backends": {"memory": {"memory": {"max_traces": 10_000}}}},
-        },
-        "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp}"}}}},
-        "processors": {"batch": {"timeout": "100ms"}},
-        "exporters": {"jaeger_storage_exporter": {"trace_storage": "memory"}},
-    }
+class Traces:
+    """What a Jaeger holds, through its query API."""
 
-
-class Jaeger:
-    def __init__(self, otlp_url: str, query_url: str) -> None:
-        self.otlp_url = otlp_url
-        self.query_url = query_url
+    def __init__(self, jaeger: Jaeger) -> None:
+        self.query_url = jaeger.query_url
 
     def trace(self, trace_id: str, spans: int, timeout_s: float = 30) -> dict[str, Any]:
         """The trace once `spans` of its spans have arrived (the exporter sends in batches):
@@ -85,14 +56,14 @@ class Jaeger:
 
 @pytest.fixture(scope="module")
 def jaeger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jaeger]:
-    [binary] = require(JAEGER)
-    workdir = tmp_path_factory.mktemp("jaeger")
-    otlp, query, health = free_port(), free_port(), free_port()
-    (workdir / "jaeger.yaml").write_text(yaml.safe_dump(jaeger_config(otlp, query, health)))
-    command = [binary, "--config", str(workdir / "jaeger.yaml")]
-    health_url = f"http://127.0.0.1:{health}/status"
-    with running(command, dict(os.environ), health_url, workdir / "jaeger.log"):
-        yield Jaeger(f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}")
+    require(JAEGER)
+    with running_jaeger(tmp_path_factory.mktemp("jaeger")) as jaeger:
+        yield jaeger
+
+
+@pytest.fixture(scope="module")
+def traces(jaeger: Jaeger) -> Traces:
+    return Traces(jaeger)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +104,7 @@ def tags(span: Span) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("empty_tables")
 def test_a_request_continues_the_callers_trace_down_to_its_statement(
-    traced_api: tuple[str, Path], jaeger: Jaeger
+    traced_api: tuple[str, Path], traces: Traces
 ) -> None:
     api, log = traced_api
     traceparent = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
@@ -142,7 +113,7 @@ def test_a_request_continues_the_callers_trace_down_to_its_statement(
     created = httpx.post(f"{api}/items", json={"title": "traced"}, headers=headers)
 
     assert created.status_code == 201
-    trace = jaeger.trace(CALLER_TRACE, spans=2)
+    trace = traces.trace(CALLER_TRACE, spans=2)
     spans = trace["spans"]
     request = by_operation(spans, "POST /items")
     statement = next(span for span in spans if tags(span).get("db.system") == "postgresql")
@@ -158,7 +129,7 @@ def test_a_request_continues_the_callers_trace_down_to_its_statement(
 
 
 def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
-    traced_api: tuple[str, Path], jaeger: Jaeger
+    traced_api: tuple[str, Path], traces: Traces
 ) -> None:
     api, log = traced_api
 
@@ -169,19 +140,19 @@ def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
         time.sleep(0.1)  # the access line reaches the log file in the next batch
     [access] = [line for line in lines if line["logger"] == "access"]
     assert access["trace_id"] != CALLER_TRACE
-    spans = jaeger.trace(access["trace_id"], spans=2)["spans"]
+    spans = traces.trace(access["trace_id"], spans=2)["spans"]
     request = by_operation(spans, "GET /items")
     assert parent_of(request) is None
     assert request["spanID"] == access["span_id"]
 
 
-def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], jaeger: Jaeger) -> None:
+def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], traces: Traces) -> None:
     api, _ = traced_api
     for path in ("/health/live", "/health/ready", "/metrics"):
         assert httpx.get(f"{api}{path}").status_code == 200
     assert httpx.get(f"{api}/items").status_code == 200  # traced: its spans follow the probes'
     deadline = time.monotonic() + 10
-    while "GET /items" not in (operations := jaeger.operations(SERVICE_NAME)):
+    while "GET /items" not in (operations := traces.operations(SERVICE_NAME)):
         assert time.monotonic() < deadline, operations
         time.sleep(0.2)
 
