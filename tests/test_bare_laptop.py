@@ -1,5 +1,5 @@
 """A default render on a machine without the system programs its tests use (Chromium,
-Prometheus, postgres-exporter, Alertmanager, Java, Maven, Helm): its gate passes and names every skip; with
+Prometheus, postgres-exporter, Alertmanager, Java, Maven, Helm, Jaeger): its gate passes and names every skip; with
 CI=true the same gate fails and names what is missing."""
 
 import importlib.util
@@ -36,6 +36,7 @@ HIDDEN = frozenset(
         _TOOLS.JAVA,
         _TOOLS.MAVEN,
         _TOOLS.HELM,
+        _TOOLS.JAEGER,
     )
     for name in program.names
 )
@@ -109,6 +110,7 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
         "chromium is not installed",
         "java is not installed",
         "helm is not installed",
+        "jaeger is not installed",
     ):
         assert any(reason in line for line in skips), (reason, skips)
 
@@ -117,12 +119,12 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     env = bare_env(bare_path, ci=True)
 
     lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
-    needing_programs = "dashboard or browser or shipping or chart or alerting"
+    needing_programs = "dashboard or browser or shipping or chart or alerting or tracing"
     tests = run_nox(project, "-R", "-s", "tests", "--", "-k", needing_programs, env=env)
 
     assert lint.returncode != 0
     assert "promtool is not installed" in lint.stdout + lint.stderr
     assert tests.returncode != 0
-    for name in ("prometheus", "prometheus-alertmanager", "chromium", "java", "helm"):
+    for name in ("prometheus", "prometheus-alertmanager", "chromium", "java", "helm", "jaeger"):
         assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
     assert "CI=true" in tests.stdout
