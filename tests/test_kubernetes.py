@@ -44,12 +44,14 @@ stringData:
         pytest.param(
             f"{CHART}/templates/migrations-job.yaml",
             [
-                ("apiVersion: batch/v1\n", PLANTED_OBJECT + "apiVersion: batch/v1\n"),
                 (
-                    "          env:\n            # Straight to PostgreSQL",
-                    "          envFrom:\n            - secretRef:"
-                    ' {name: {{ include "service.fullname" . }}-migrations}'
-                    "\n          env:\n            # Straight to PostgreSQL",
+                    '{{- include "service.hookJob"',
+                    PLANTED_OBJECT + '{{ include "service.hookJob"',
+                ),
+                (
+                    '"env" $env) }}',
+                    '"env" $env "envFrom" (list (dict "secretRef" (dict "name" (printf'
+                    ' "%s-migrations" (include "service.fullname" .)))))) }}',
                 ),
             ],
             "chart",

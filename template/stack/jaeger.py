@@ -60,5 +60,7 @@ def running_jaeger(workdir: Path) -> Iterator[Jaeger]:
     (workdir / "jaeger.yaml").write_text(yaml.safe_dump(config(otlp, query, health)))
     command = [binary, "--config", str(workdir / "jaeger.yaml")]
     health_url = f"http://127.0.0.1:{health}/status"
-    with running(command, dict(os.environ), health_url, workdir / "jaeger.log"):
+    # It answers within a second of starting; the bound is generous for a machine that is still
+    # building it (CI's stand-in waits for the build).
+    with running(command, dict(os.environ), health_url, workdir / "jaeger.log", timeout_s=300):
         yield Jaeger(f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}")

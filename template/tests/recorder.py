@@ -26,7 +26,7 @@ class Request:
 
 
 @contextmanager
-def recording_server(answer: object = None) -> Iterator[tuple[str, "queue.Queue[Request]"]]:
+def recording_server(answer: object = None) -> Iterator[tuple[str, queue.Queue[Request]]]:
     """Its base URL, and the requests it got, in order; each is answered 200 with `answer`."""
     received: queue.Queue[Request] = queue.Queue()
     body = json.dumps(answer if answer is not None else {}).encode()

@@ -79,7 +79,7 @@ def wait_for_alerts(
     pytest.fail(f"Alertmanager never had {count} {severity} {alertname} alerts")
 
 
-def next_notification(received: "queue.Queue[Request]", deadline: float) -> Notification:
+def next_notification(received: queue.Queue[Request], deadline: float) -> Notification:
     try:
         notification: Notification = received.get(
             timeout=max(deadline - time.monotonic(), 0)

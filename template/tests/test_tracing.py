@@ -9,12 +9,14 @@ when CI=true.
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from httpx import AsyncClient
 from stack.api import serving_api
 from stack.jaeger import Jaeger, running_jaeger
 from stack.package import SERVICE_NAME
@@ -22,6 +24,7 @@ from stack.tools import JAEGER
 
 from .programs import require
 
+ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]
 # A caller's span: the API's request span must be its child, in its trace.
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -157,3 +160,20 @@ def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], traces: 
         time.sleep(0.2)
 
     assert not {"GET /health/live", "GET /health/ready", "GET /metrics"} & operations
+
+
+async def test_in_process_the_app_exports_what_is_queued_when_it_stops(
+    make_client: ClientFactory, jaeger: Jaeger, traces: Traces, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The exporter's default interval (5 s) is longer than this app lives: shutting down sends.
+    async with make_client(tracing_enabled=True, tracing_otlp_endpoint=jaeger.otlp_url) as client:
+        missing = "/items/00000000-0000-4000-8000-000000000000"
+        response = await client.get(missing, headers={"X-Request-ID": "traced-404"})
+    assert response.status_code == 404
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    [access] = [line for line in lines if line.get("request_id") == "traced-404"]
+    spans = traces.trace(access["trace_id"], spans=2)["spans"]
+    request = by_operation(spans, "GET /items/{item_id}")
+    assert tags(request)["http.response.status_code"] == 404
+    assert request["spanID"] == access["span_id"]

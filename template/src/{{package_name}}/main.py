@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,10 +15,8 @@ from .health import router as health_router
 from .items.router import router as items_router
 from .limits import BodySizeLimitMiddleware
 from .observability.setup import setup as setup_observability
+from .observability.tracing import Tracing
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .observability.tracing import Tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,13 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _tracing(settings: Settings) -> "Tracing | None":
-    if not settings.tracing_enabled:
-        return None
-    # Imported only when on: off, a worker loads none of the OpenTelemetry SDK.
-    from .observability.tracing import Tracing
-
-    return Tracing(settings)
+def _tracing(settings: Settings) -> Tracing | None:
+    # Off, no Tracing: a worker loads none of the OpenTelemetry SDK.
+    return Tracing(settings) if settings.tracing_enabled else None
 
 
 def _document_problem_media_type(app: FastAPI) -> None:

@@ -29,7 +29,9 @@ def open_app(monkeypatch: pytest.MonkeyPatch) -> OpenApp:
     def open_app(api_base_url: str, **env: str) -> AppTest:
         for name, value in {"API_BASE_URL": api_base_url, **env}.items():
             monkeypatch.setenv(name, value)
-        return AppTest.from_file(str(APP), default_timeout=30).run()
+        # A script run takes well under a second; the bound only catches a hung one, and is
+        # generous for a CI machine whose cores other renders' suites share.
+        return AppTest.from_file(str(APP), default_timeout=90).run()
 
     return open_app
 

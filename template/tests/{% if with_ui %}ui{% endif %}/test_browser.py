@@ -115,8 +115,9 @@ def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Cl
     page.get_by_role("button", name="Refresh").click()
     # The table is drawn on a canvas: the rerun is over when the last notice is gone.
     expect(page.get_by_text("Saved “Paint the fence green”.")).to_be_hidden()
-    # While a rerun draws, the old table and the new one can both be in the page.
+    # While a rerun draws, the old table and form and the new ones can all be in the page.
     expect(page.get_by_test_id("stDataFrame")).to_have_count(1)
+    expect(page.get_by_role("combobox", name="Item")).to_have_count(1)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 

@@ -3,20 +3,15 @@ support, which continues a caller's W3C `traceparent`) with a child for every da
 (psycopg's instrumentation), exported in batches over OTLP/HTTP by a background thread, and the
 trace's ids on every log line written while a span is current.
 
-Off (the default), the app factory never imports this module and switches FastAPI's telemetry
-off: a request pays nothing for tracing.
+Off (the default), no Tracing is made, so the OpenTelemetry SDK and exporter are never imported
+(only a Tracing imports them), and FastAPI's telemetry is switched off: a request pays nothing
+for tracing.
 """
 
 from typing import cast
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from starlette.types import Scope
@@ -33,6 +28,15 @@ class Tracing:
     """The service's own tracer provider (the global one is left alone) and what uses it."""
 
     def __init__(self, settings: Settings) -> None:
+        # The SDK and the exporter, imported here: only a traced service loads them.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+        self._instrumentor = PsycopgInstrumentor
         resource = Resource.create(
             {
                 "service.name": settings.service_name,
@@ -62,7 +66,7 @@ class Tracing:
         # Its signature names the connection classes with their default row type; it only sets
         # the cursor factory, whatever the rows.
         tuples = cast("AsyncConnection[TupleRow]", connection)
-        PsycopgInstrumentor.instrument_connection(tuples, tracer_provider=self.provider)
+        self._instrumentor.instrument_connection(tuples, tracer_provider=self.provider)
 
     @staticmethod
     def trace_fields() -> Document | None:
