@@ -38,6 +38,9 @@ def config(otlp: int, query: int, health: int) -> dict[str, Any]:
         "extensions": {
             "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"127.0.0.1:{health}"}},
             "jaeger_query": {
+                # Not its own traces: it would send them to localhost:4317, and wait 10 s at
+                # exit for an export nothing receives.
+                "enable_tracing": False,
                 "storage": {"traces": "memory"},
                 "http": {"endpoint": f"127.0.0.1:{query}"},
                 "grpc": {"endpoint": f"127.0.0.1:{free_port()}"},
