@@ -75,6 +75,13 @@ def form(page: Page, index: int) -> Locator:
     return page.locator("[data-testid='stForm']").nth(index)
 
 
+def rerun_done(page: Page) -> None:
+    """Wait until the script run that drew the page has finished: while it runs, the elements of
+    the run before can still be in the page beside the new ones (seen on a loaded CI machine:
+    two forms, and `.first` was the stale one)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
 def choose(page: Page, within: Locator, option: str) -> None:
     # Streamlit can re-render the select box between the click and its list opening (seen on a
     # loaded CI machine: the list never showed). Open it again until the option is there.
@@ -95,6 +102,7 @@ def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Cl
     create.get_by_label("Description").fill("White, two coats")
     create.get_by_role("button", name="Create").click()
     expect(page.get_by_text("Created “Paint the fence”.")).to_be_visible()
+    rerun_done(page)
     expect(create.get_by_label("Title")).to_have_value("")  # ready for the next item
     [item] = api.get("/items").json()
     assert (item["title"], item["description"], item["status"]) == (
@@ -108,6 +116,7 @@ def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Cl
     choose(page, edit, "In progress")
     edit.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved “Paint the fence green”.")).to_be_visible()
+    rerun_done(page)
     edited = api.get(f"/items/{item['id']}").json()
     assert (edited["title"], edited["status"]) == ("Paint the fence green", "in_progress")
 
@@ -115,7 +124,7 @@ def test_create_edit_and_delete_an_item_in_the_browser(page: Page, api: httpx.Cl
     page.get_by_role("button", name="Refresh").click()
     # The table is drawn on a canvas: the rerun is over when the last notice is gone.
     expect(page.get_by_text("Saved “Paint the fence green”.")).to_be_hidden()
-    # While a rerun draws, the old table and form and the new ones can all be in the page.
+    rerun_done(page)
     expect(page.get_by_test_id("stDataFrame")).to_have_count(1)
     expect(page.get_by_role("combobox", name="Item")).to_have_count(1)
     SCREENSHOT.parent.mkdir(exist_ok=True)
