@@ -86,9 +86,20 @@ def traced_api(
         yield base_url, log
 
 
-def logged(log: Path, request_id: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("request_id") == request_id]
+def access_line(log: Path, request_id: str) -> dict[str, Any]:
+    """The request's access line, once the server's log has it (stdout is written in batches)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        found = [
+            line
+            for line in lines
+            if line.get("request_id") == request_id and line["logger"] == "access"
+        ]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    pytest.fail(f"no access line for {request_id} in {log}")
 
 
 def by_operation(spans: list[Span], prefix: str) -> Span:
@@ -127,7 +138,7 @@ def test_a_request_continues_the_callers_trace_down_to_its_statement(
     [process] = {span["processID"] for span in spans}
     assert trace["processes"][process]["serviceName"] == SERVICE_NAME
     # The access line (written while the request span is current) names the same trace.
-    [access] = [line for line in logged(log, "traced-create") if line["logger"] == "access"]
+    access = access_line(log, "traced-create")
     assert (access["trace_id"], access["span_id"]) == (CALLER_TRACE, request["spanID"])
 
 
@@ -138,10 +149,7 @@ def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
 
     assert httpx.get(f"{api}/items", headers={"X-Request-ID": "traced-list"}).status_code == 200
 
-    deadline = time.monotonic() + 10
-    while not (lines := logged(log, "traced-list")) and time.monotonic() < deadline:
-        time.sleep(0.1)  # the access line reaches the log file in the next batch
-    [access] = [line for line in lines if line["logger"] == "access"]
+    access = access_line(log, "traced-list")
     assert access["trace_id"] != CALLER_TRACE
     spans = traces.trace(access["trace_id"], spans=2)["spans"]
     request = by_operation(spans, "GET /items")
