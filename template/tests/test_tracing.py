@@ -91,7 +91,7 @@ def access_line(log: Path, request_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
-        found = [
+        found: list[dict[str, Any]] = [
             line
             for line in lines
             if line.get("request_id") == request_id and line["logger"] == "access"
