@@ -20,6 +20,10 @@ REPORTED = {
     "observability_overhead",
     "newest_first_cpu_ratio",
     "tracing_overhead",
+    "floor_cpu_ms_per_request",
+    "api_cpu_floor_multiple",
+    "worker_share",
+    "scaling",
     "variants",
 }
 
@@ -28,7 +32,10 @@ REPORTED = {
 def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> None:
     project = renders.of(BACKEND_ONLY)
 
-    result = run_nox(project, "-s", "bench", "--", "--duration", "1", "--vus", "2")
+    result = run_nox(
+        project, "-s", "bench", "--", "--duration", "1", "--vus", "2", "--rounds", "2",
+        "--workers", "1,2",
+    )  # fmt: skip
 
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     report = json.loads((project / "reports" / "bench.json").read_text())
@@ -41,21 +48,35 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     ratio = report["service_flows_per_s"] / report["pgbench_flows_per_s"]
     # The ratio of the rates, each rounded on its own.
     assert report["ratio"] == pytest.approx(ratio, rel=0.01)
-    assert set(report["cpu_ms_per_request"]) == {"api", "postgres"}
+    assert set(report["cpu_ms_per_request"]) == {"api", "postgres", "k6"}
     assert all(cpu > 0 for cpu in report["cpu_ms_per_request"].values())
+    # The flow's requests read and write the database; the floor's route does nothing.
+    assert report["floor_cpu_ms_per_request"] > 0
+    assert report["api_cpu_floor_multiple"] > 1
+    # Two workers answered the main variant's requests: their shares add up to 1.
+    assert len(report["worker_share"]) == 2
+    assert sum(report["worker_share"]) == pytest.approx(1, abs=0.01)
+    assert set(report["scaling"]) == {"1", "2"}
+    assert all(flows > 0 for flows in report["scaling"].values())
     # The traced variant runs where Jaeger is installed (always in CI: .ci/run builds it).
     traced = shutil.which("jaeger") is not None
-    expected = {"observability", "bare", "newest_first"} | ({"tracing"} if traced else set())
+    expected = {"observability", "bare", "newest_first", "floor", "workers_1"}
+    expected |= {"tracing"} if traced else set()
     assert set(report["variants"]) == expected
     if traced:
         assert set(report["tracing_overhead"]) == {"flows_per_s", "api_cpu_ms_per_request"}
     assert set(report["newest_first_cpu_ratio"]) == {"api", "postgres"}
     assert all(ratio > 0 for ratio in report["newest_first_cpu_ratio"].values())
+    assert report["setup"]["rounds"] == 2
     for label in (
-        "ratio (service / pgbench)",
+        "CPU ms per request: api",
+        "API CPU / floor",
+        "worker share of requests",
+        "service / pgbench",
         "observability overhead",
         "latency p50 / p95 / p99",
         "CPU, list newest / oldest first",
         "tracing overhead",
+        "flows/s on 1 worker(s)",
     ):
         assert label in result.stdout

@@ -1,6 +1,11 @@
-// bench: the CRUD flow (create, get, update, delete, list) as fast as it goes, for `nox -s bench`.
-// No think time: VUS virtual users for DURATION, each running the flow back to back.
+// bench: what `nox -s bench` drives, as fast as it goes (no think time): VUS virtual users for
+// DURATION, each running the CRUD flow back to back; with FLOW=floor, `GET /health/live` instead
+// (a route that does nothing: what the server itself costs per request).
+import http from "k6/http";
+import { BASE_URL, expectStatus } from "./lib/common.js";
 import { crudFlow } from "./lib/flow.js";
+
+const FLOOR = __ENV.FLOW === "floor";
 
 export const options = {
   vus: Number(__ENV.VUS || "16"),
@@ -9,5 +14,9 @@ export const options = {
 };
 
 export default function () {
-  crudFlow();
+  if (FLOOR) {
+    expectStatus(http.get(`${BASE_URL}/health/live`), 200, "live");
+  } else {
+    crudFlow();
+  }
 }

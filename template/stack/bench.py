@@ -1,15 +1,21 @@
-"""`nox -s bench`: the CRUD flow through the API in production shape, against the database's own
-ceiling for the same SQL (pgbench), and the cost of observability, all measured in one run.
+"""`nox -s bench`: the CRUD flow through the API in production shape, measured against the
+server's own floor (a route that does nothing) and the database's ceiling for the same SQL
+(pgbench), with the cost of observability and tracing, how evenly the workers share the load,
+and how throughput grows with workers, all in one run.
 
 Everything runs on this machine: k6 and pgbench compete with the API and PostgreSQL for the
-same cores, which is why the figures are compared as ratios taken in one run.
+same cores. CPU per request (each process tree's own CPU time) is the steady figure and leads;
+each variant shows its median and range over its runs, and comparisons are made within a round.
 """
 
 import json
 import os
 import re
+import statistics
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +23,7 @@ from typing import Any
 
 import psutil
 import psycopg
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from .api import serving_api
 from .database import postgres_tool, throwaway_postgres
@@ -29,19 +36,24 @@ from .services import Env
 from .table import print_table
 from .tools import JAEGER
 
-# Each variant runs this many times, taking turns. Every k6 run opens its connections anew, and
-# how they fall between the API's workers varies from run to run (14 to 2 has been seen): the
-# largest source of noise here, which more, shorter runs average out.
-ROUNDS = 4
+# Each variant runs this many times, taking turns (A B B A ...): six at least, so a median is
+# not one lucky or unlucky run. Machines are noisy: the same code has varied by a quarter in
+# flows/s from one run to the next, far less in CPU per request.
+ROUNDS = 6
 WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
+MAIN = "observability"  # the production shape, whose figures lead the report
+FLOOR = "floor"
 # What each variant changes in the environment of the API and of k6 (each reads its own
-# settings); the first is the production shape.
+# settings).
 VARIANTS: dict[str, dict[str, str]] = {
-    "observability": {"OBSERVABILITY": "true"},  # metrics, request ids, JSON access log
+    MAIN: {"OBSERVABILITY": "true"},  # metrics, request ids, JSON access log
     "bare": {"OBSERVABILITY": "false"},
     # The flow's list read newest first (as the UI reads it): the index backwards, from the
     # end where the flow's own inserts and deletes churn.
     "newest_first": {"OBSERVABILITY": "true", "LIST_ORDER": "newest"},
+    # The floor: what the same server costs per request when the route does nothing (and the
+    # request is observed like every other).
+    FLOOR: {"OBSERVABILITY": "true", "FLOW": "floor"},
 }
 SEED_ITEMS = 1000
 # What pgbench sends for the parameters of the service's statements: `:n` is a random number
@@ -58,7 +70,8 @@ PGBENCH_VALUES = {
 
 @dataclass(frozen=True)
 class Run:
-    """One k6 run of the flow: throughput, latency, errors, and the CPU it cost."""
+    """One k6 run of a variant: throughput, latency, errors, the CPU it cost (API, PostgreSQL,
+    and k6 where the platform reports it), and the requests each API worker answered."""
 
     flows_per_s: float
     p50_ms: float
@@ -67,17 +80,75 @@ class Run:
     errors: int
     requests: int
     cpu_s: dict[str, float]
+    worker_requests: dict[str, float]  # by worker process id
 
     def cpu_ms_per_request(self) -> dict[str, float]:
+        return {name: cpu * 1000 / (self.requests or 1) for name, cpu in self.cpu_s.items()}
+
+    def worker_share(self) -> list[float]:
+        """Each worker's share of the requests, largest first (empty without metrics)."""
+        return _shares(self.worker_requests)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A figure over a variant's runs: their median, and the lowest and highest."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> "Spread":
+        return cls(statistics.median(values), min(values), max(values))
+
+    def report(self, digits: int) -> dict[str, float]:
+        return {name: round(value, digits) for name, value in vars(self).items()}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A variant's runs, summed up."""
+
+    runs: list[Run]
+
+    def spread(self, figure: Callable[[Run], float]) -> Spread:
+        return Spread.of([figure(run) for run in self.runs])
+
+    def cpu(self, process: str) -> Spread:
+        return self.spread(lambda run: run.cpu_ms_per_request()[process])
+
+    def summary(self) -> dict[str, Any]:
         return {
-            name: round(cpu * 1000 / (self.requests or 1), 3) for name, cpu in self.cpu_s.items()
+            "service_flows_per_s": round(self.spread(lambda run: run.flows_per_s).median, 1),
+            "p50_ms": round(self.spread(lambda run: run.p50_ms).median, 2),
+            "p95_ms": round(self.spread(lambda run: run.p95_ms).median, 2),
+            "p99_ms": round(self.spread(lambda run: run.p99_ms).median, 2),
+            "errors": sum(run.errors for run in self.runs),
+            "cpu_ms_per_request": {
+                process: self.cpu(process).report(3) for process in self.runs[0].cpu_s
+            },
+            "flows_per_s_each_run": [round(run.flows_per_s, 1) for run in self.runs],
+            "max_worker_share_each_run": [
+                round(shares[0], 3) for run in self.runs if (shares := run.worker_share())
+            ],
         }
 
 
 def bench(
-    env: Env, *, vus: int, duration_s: int, workers: int, opensearch: str | None = None
+    env: Env,
+    *,
+    vus: int,
+    duration_s: int,
+    workers: Sequence[int],
+    rounds: int = ROUNDS,
+    opensearch: str | None = None,
 ) -> dict[str, Any]:
+    """Every variant on `max(workers)` API workers (the others: the main variant on fewer)."""
+    main_workers = max(workers)
     variants = dict(VARIANTS)
+    # Scaling: the production shape on each other worker count.
+    variants |= {_on_workers(count): VARIANTS[MAIN] for count in workers if count != main_workers}
     if opensearch:
         variants |= {
             "shipping": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": opensearch},
@@ -103,7 +174,7 @@ def bench(
         runs: dict[str, list[Run]] = {name: [] for name in variants}
         # The variants run side by side and take turns, in reverse order every other round
         # (A B B A), each run after a VACUUM: none gets the better slot, the warmer caches or the
-        # tidier indexes, and they are compared as ratios of one run.
+        # tidier indexes, and they are compared within a round.
         with ExitStack() as apis:
             servers = {
                 name: apis.enter_context(
@@ -111,7 +182,7 @@ def bench(
                         env,
                         postgres.url,
                         workdir / f"api-{name}.log",
-                        API_WORKERS=str(workers),
+                        API_WORKERS=str(_workers_of(name, main_workers)),
                         ENVIRONMENT="production",
                         OPENSEARCH_ENABLED="false",
                         PROMETHEUS_MULTIPROC_DIR=str(workdir / f"metrics-{name}"),
@@ -123,88 +194,139 @@ def bench(
             warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
                 _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
-            for round_number in range(ROUNDS):
+            for round_number in range(rounds):
                 turns = list(servers.items())
                 if round_number % 2:
                     turns.reverse()
                 for name, (base, api) in turns:
                     _vacuum(postgres.url)
-                    report = workdir / f"run-{name}.json"
                     runs[name].append(
                         _measured(
-                            base, vus, duration_s, report, api, postgres.process, variants[name]
+                            base,
+                            vus,
+                            duration_s,
+                            workdir / f"run-{name}.json",
+                            {"api": api, "postgres": postgres.process},
+                            workdir / f"metrics-{name}",
+                            variants[name],
                         )
                     )
         _vacuum(postgres.url)
         script = workdir / "flow.sql"
         script.write_text(pgbench_script())
         pgbench = _pgbench(postgres.url, script, vus, duration_s)
-    measured = {name: _combined(variant_runs) for name, variant_runs in runs.items()}
-    main, bare = measured["observability"], measured["bare"]
-    main_cpu = main.cpu_ms_per_request()
-    results: dict[str, Any] = {
-        "service_flows_per_s": round(main.flows_per_s, 1),
+    return _results(
+        {name: Variant(variant_runs) for name, variant_runs in runs.items()},
+        pgbench,
+        setup={
+            "vus": vus,
+            "duration_s_per_run": duration_s,
+            "rounds": rounds,
+            "api_workers": main_workers,
+            "cores": os.cpu_count(),
+            "seed_items": SEED_ITEMS,
+        },
+    )
+
+
+def _results(
+    measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]
+) -> dict[str, Any]:
+    main = measured[MAIN]
+    summary = main.summary()
+    main_workers = setup["api_workers"]
+    shares = _pooled_shares(main.runs)
+    return {
+        "service_flows_per_s": summary["service_flows_per_s"],
         "pgbench_flows_per_s": round(pgbench, 1),
-        "ratio": round(main.flows_per_s / pgbench, 3),
-        "p50_ms": round(main.p50_ms, 2),
-        "p95_ms": round(main.p95_ms, 2),
-        "p99_ms": round(main.p99_ms, 2),
-        "errors": main.errors,
-        "cpu_ms_per_request": main_cpu,
-        "observability_overhead": round(1 - main.flows_per_s / bare.flows_per_s, 3),
+        "ratio": round(summary["service_flows_per_s"] / pgbench, 3),
+        "p50_ms": summary["p50_ms"],
+        "p95_ms": summary["p95_ms"],
+        "p99_ms": summary["p99_ms"],
+        "errors": summary["errors"],
+        "cpu_ms_per_request": {
+            process: spread["median"] for process, spread in summary["cpu_ms_per_request"].items()
+        },
+        # The API's CPU per request against a route that does nothing on the same server, as
+        # the median of each round's ratio: both ran minutes apart at most.
+        "floor_cpu_ms_per_request": round(measured[FLOOR].cpu("api").median, 3),
+        "api_cpu_floor_multiple": round(_median_ratio(main, measured[FLOOR], "api"), 3),
+        # Each worker's share of the main variant's requests, over all its runs.
+        "worker_share": [round(share, 3) for share in shares],
+        "observability_overhead": round(_median_flows_lost(main, measured["bare"]), 3),
         # Tracing every request into Jaeger, against the same service untraced: None when
         # Jaeger is not installed.
         "tracing_overhead": _overhead(main, measured["tracing"]) if "tracing" in measured else None,
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
-            name: round(cpu / main_cpu[name], 3)
-            for name, cpu in measured["newest_first"].cpu_ms_per_request().items()
+            process: round(_median_ratio(measured["newest_first"], main, process), 3)
+            for process in ("api", "postgres")
         },
-        "variants": {
-            name: {
-                "service_flows_per_s": round(run.flows_per_s, 1),
-                "p95_ms": round(run.p95_ms, 2),
-                "p99_ms": round(run.p99_ms, 2),
-                "errors": run.errors,
-                "cpu_ms_per_request": run.cpu_ms_per_request(),
-                "flows_per_s_each_run": [round(each.flows_per_s, 1) for each in runs[name]],
-            }
-            for name, run in measured.items()
+        # Flows/s of the main variant on each worker count.
+        "scaling": {
+            str(_workers_of(name, main_workers)): round(
+                variant.spread(lambda run: run.flows_per_s).median, 1
+            )
+            for name, variant in sorted(
+                measured.items(), key=lambda item: _workers_of(item[0], main_workers)
+            )
+            if name == MAIN or name.startswith(WORKERS_PREFIX)
         },
-        "setup": {
-            "vus": vus,
-            "duration_s_per_run": duration_s,
-            "rounds": ROUNDS,
-            "api_workers": workers,
-            "cores": os.cpu_count(),
-            "seed_items": SEED_ITEMS,
-        },
+        "variants": {name: variant.summary() for name, variant in measured.items()},
+        "setup": setup,
     }
-    return results
 
 
-def _overhead(base: Run, variant: Run) -> dict[str, float]:
+WORKERS_PREFIX = "workers_"
+
+
+def _on_workers(count: int) -> str:
+    return f"{WORKERS_PREFIX}{count}"
+
+
+def _workers_of(variant: str, main_workers: int) -> int:
+    if variant.startswith(WORKERS_PREFIX):
+        return int(variant.removeprefix(WORKERS_PREFIX))
+    return main_workers
+
+
+def _median_ratio(variant: Variant, base: Variant, process: str) -> float:
+    """The median over rounds of `variant`'s CPU per request over `base`'s, in one process."""
+    return statistics.median(
+        run.cpu_ms_per_request()[process] / base_run.cpu_ms_per_request()[process]
+        for run, base_run in zip(variant.runs, base.runs, strict=True)
+    )
+
+
+def _median_flows_lost(variant: Variant, base: Variant) -> float:
+    """The median over rounds of the share of `base`'s flows/s that `variant` loses."""
+    return statistics.median(
+        1 - run.flows_per_s / base_run.flows_per_s
+        for run, base_run in zip(variant.runs, base.runs, strict=True)
+    )
+
+
+def _overhead(base: Variant, variant: Variant) -> dict[str, float]:
     """What a variant costs over `base`: flows/s lost, and the API's CPU per request added."""
     return {
-        "flows_per_s": round(1 - variant.flows_per_s / base.flows_per_s, 3),
-        "api_cpu_ms_per_request": round(
-            variant.cpu_ms_per_request()["api"] - base.cpu_ms_per_request()["api"], 3
-        ),
+        "flows_per_s": round(_median_flows_lost(variant, base), 3),
+        "api_cpu_ms_per_request": round(variant.cpu("api").median - base.cpu("api").median, 3),
     }
 
 
-def _combined(runs: list[Run]) -> Run:
-    """Several runs of one variant as one: mean rates and latencies, summed counts."""
-    count = len(runs)
-    return Run(
-        flows_per_s=sum(run.flows_per_s for run in runs) / count,
-        p50_ms=sum(run.p50_ms for run in runs) / count,
-        p95_ms=sum(run.p95_ms for run in runs) / count,
-        p99_ms=sum(run.p99_ms for run in runs) / count,
-        errors=sum(run.errors for run in runs),
-        requests=sum(run.requests for run in runs),
-        cpu_s={name: sum(run.cpu_s[name] for run in runs) for name in runs[0].cpu_s},
-    )
+def _shares(worker_requests: dict[str, float]) -> list[float]:
+    """Each worker's share of the requests, largest first (empty without metrics)."""
+    total = sum(worker_requests.values())
+    return sorted((count / total for count in worker_requests.values()), reverse=True) if total else []
+
+
+def _pooled_shares(runs: Sequence[Run]) -> list[float]:
+    """Each worker's share of the requests of all `runs`."""
+    pooled: dict[str, float] = {}
+    for run in runs:
+        for worker, count in run.worker_requests.items():
+            pooled[worker] = pooled.get(worker, 0.0) + count
+    return _shares(pooled)
 
 
 def _seed(database_url: str) -> None:
@@ -227,13 +349,21 @@ def _measured(
     vus: int,
     duration_s: int,
     report: Path,
-    api: Recorded,
-    postgres: Recorded,
+    processes: dict[str, Recorded],
+    metrics_dir: Path,
     settings: dict[str, str],
 ) -> Run:
-    before = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
+    """One k6 run against `base`, and what it cost each of `processes` (with their children)."""
+    before = {name: _cpu_seconds(process.pid) for name, process in processes.items()}
+    answered_before = _requests_per_worker(metrics_dir)
+    k6_before = _ended_children_cpu_seconds()
     summary = _k6(base, vus, duration_s, report, settings)
-    after = {"api": _cpu_seconds(api.pid), "postgres": _cpu_seconds(postgres.pid)}
+    k6_after = _ended_children_cpu_seconds()
+    answered_after = _requests_per_worker(metrics_dir)
+    after = {name: _cpu_seconds(process.pid) for name, process in processes.items()}
+    cpu_s = {name: after[name] - before[name] for name in before}
+    if k6_before is not None and k6_after is not None:
+        cpu_s["k6"] = k6_after - k6_before
     metrics = summary["metrics"]
     duration = metrics["http_req_duration"]
     requests = int(metrics["http_reqs"]["count"])
@@ -244,8 +374,38 @@ def _measured(
         p99_ms=float(duration["p(99)"]),
         errors=round(float(metrics["http_req_failed"]["value"]) * requests),
         requests=requests,
-        cpu_s={name: after[name] - before[name] for name in before},
+        cpu_s=cpu_s,
+        worker_requests={
+            worker: count - answered_before.get(worker, 0.0)
+            for worker, count in answered_after.items()
+        },
     )
+
+
+def _requests_per_worker(metrics_dir: Path) -> dict[str, float]:
+    """The requests each API worker has answered so far, by process id: every worker writes its
+    counters to a file of its own in the metrics directory (none without observability)."""
+    answered: dict[str, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        families = MultiProcessCollector.merge([str(path)], accumulate=False)
+        answered[path.stem.removeprefix("counter_")] = sum(
+            sample.value
+            for family in families
+            if family.name == "http_requests"
+            for sample in family.samples
+            if sample.name == "http_requests_total"
+        )
+    return answered
+
+
+def _ended_children_cpu_seconds() -> float | None:
+    """CPU time of this process's ended children (the k6 runs), where the platform counts it."""
+    if sys.platform == "win32":
+        return None
+    import resource  # noqa: PLC0415 (POSIX only)
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _k6(
@@ -327,27 +487,40 @@ def report(results: dict[str, Any]) -> Path:
 
 
 def print_results(results: dict[str, Any]) -> None:
-    cpu = results["cpu_ms_per_request"]
+    main = results["variants"][MAIN]
+    cpu = main["cpu_ms_per_request"]
+    shares = results["worker_share"]
     rows = [
-        ("service flows/s", f"{results['service_flows_per_s']:.1f}"),
-        ("pgbench flows/s (same SQL)", f"{results['pgbench_flows_per_s']:.1f}"),
-        ("ratio (service / pgbench)", f"{results['ratio']:.3f}"),
-        ("latency p50 / p95 / p99 (ms)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
+        (f"CPU ms per request: {process} (median, range)", _spread_cell(spread))
+        for process, spread in cpu.items()
+    ]
+    rows += [
+        ("  the floor: API, GET /health/live", f"{results['floor_cpu_ms_per_request']:.3f}"),
+        ("  API CPU / floor", f"{results['api_cpu_floor_multiple']:.2f}×"),
+        ("worker share of requests (all runs)", " / ".join(f"{share:.0%}" for share in shares) or "not measured"),
+        ("  largest share, each run", " ".join(f"{share:.0%}" for share in main["max_worker_share_each_run"])),
+        ("latency p50 / p95 / p99 (ms, median run)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
+        ("service flows/s (median)", f"{results['service_flows_per_s']:.1f}"),
         ("errors", str(results["errors"])),
-        ("CPU ms per request: API / PostgreSQL", f"{cpu['api']:.3f} / {cpu['postgres']:.3f}"),
-        ("observability overhead", f"{results['observability_overhead']:.1%}"),
+        ("observability overhead (median)", f"{results['observability_overhead']:.1%}"),
         ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
+        ("pgbench flows/s (same SQL), service / pgbench", f"{results['pgbench_flows_per_s']:.1f}, {results['ratio']:.3f}"),
         ("CPU, list newest / oldest first: API / PostgreSQL", " / ".join(f"{r:.3f}" for r in results["newest_first_cpu_ratio"].values())),
+        *((f"flows/s on {workers} worker(s)", f"{flows:.1f}") for workers, flows in results["scaling"].items()),
         *(
             (
-                f"  {name}: flows/s (each run), p95 ms, errors, API CPU ms/request",
+                f"  {name}: flows/s (each run), p95 / p99 ms, errors, API CPU ms/request",
                 f"{v['service_flows_per_s']:.1f} ({' '.join(f'{r:.0f}' for r in v['flows_per_s_each_run'])}), "
-                f"{v['p95_ms']:.1f}, {v['errors']}, {v['cpu_ms_per_request']['api']:.3f}",
+                f"{v['p95_ms']:.1f} / {v['p99_ms']:.1f}, {v['errors']}, {_spread_cell(v['cpu_ms_per_request']['api'])}",
             )
             for name, v in results["variants"].items()
         ),
     ]  # fmt: skip
     print_table(rows)
+
+
+def _spread_cell(spread: dict[str, float]) -> str:
+    return f"{spread['median']:.3f} ({spread['low']:.3f}–{spread['high']:.3f})"
 
 
 def _tracing_cell(overhead: dict[str, float] | None) -> str:

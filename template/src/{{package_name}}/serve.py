@@ -1,7 +1,8 @@
 """Run the API in production shape: `python -m <package>.serve [--workers N] [--port P]`.
 
-Several uvicorn workers (uvloop and httptools where the platform has them: not on Windows) share
-one port; their Prometheus samples meet in
+Several uvicorn workers (uvloop and httptools where the platform has them: not on Windows) serve
+one port, each on a socket of its own where the kernel balances connections between them
+(serving/listeners.py), else on one shared socket. Their Prometheus samples meet in
 PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in.
 Nothing here imports prometheus_client at import time: it must see the directory first.
 """
@@ -11,11 +12,18 @@ import contextlib
 import gc
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from .serving.listeners import per_worker_listeners
+from .serving.protocol import DEFAULT_HEADER_TIMEOUT_S, ServerConfig
+from .serving.supervisor import supervise
 
 # Young objects a collection may wait for; Python's default is 700 (see tune_garbage_collector).
 YOUNG_GENERATION_THRESHOLD = 20_000
@@ -55,7 +63,21 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *older_thresholds)
 
 
-def main() -> None:
+def serve(config: uvicorn.Config) -> int:
+    """Run the server until it is stopped; its exit status."""
+    listeners = per_worker_listeners(config.host, config.port, config.workers)
+    if listeners is not None:
+        return supervise(config, listeners)
+    if config.workers > 1:  # a kernel that does not balance: uvicorn's one shared socket
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
@@ -65,25 +87,33 @@ def main() -> None:
         default=int(os.environ.get("API_WORKERS") or os.cpu_count() or 1),
         help="worker processes (default: API_WORKERS, else one per core)",
     )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=float(os.environ.get("API_HEADER_TIMEOUT_S") or DEFAULT_HEADER_TIMEOUT_S),
+        help="seconds a request's line and headers may take (default: API_HEADER_TIMEOUT_S, "
+        f"else {DEFAULT_HEADER_TIMEOUT_S:g})",
+    )
     args = parser.parse_args()
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     with contextlib.ExitStack() as cleanup:
         # None configured: a temporary one, deleted when the server stops.
         scratch = None if configured else cleanup.enter_context(tempfile.TemporaryDirectory())
         prepare_metrics_dir(Path(configured or str(scratch)))
-        uvicorn.run(
+        config = ServerConfig(
             f"{__package__}.serve:create_worker_app",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
+            header_timeout_s=args.header_timeout,
             loop="auto",  # uvloop, where it installs (not on Windows)
-            http="auto",  # httptools, where it installs
             access_log=False,  # ObservabilityMiddleware logs every request, with more fields
             proxy_headers=True,
             server_header=False,  # no need to tell every client which server software answers
         )
+        return serve(config)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
