@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 import psycopg
@@ -35,6 +35,9 @@ from .queries import items_service as service
 from .services import Env
 from .table import print_table
 from .tools import JAEGER
+
+if sys.platform != "win32":
+    import resource  # k6's CPU time: see _ended_children_cpu_seconds
 
 # Each variant runs this many times, taking turns (A B B A ...): six at least, so a median is
 # not one lucky or unlucky run. Machines are noisy: the same code has varied by a quarter in
@@ -99,7 +102,7 @@ class Spread:
     high: float
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "Spread":
+    def of(cls, values: Sequence[float]) -> Self:
         return cls(statistics.median(values), min(values), max(values))
 
     def report(self, digits: int) -> dict[str, float]:
@@ -229,9 +232,7 @@ def bench(
     )
 
 
-def _results(
-    measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]
-) -> dict[str, Any]:
+def _results(measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]) -> dict[str, Any]:
     main = measured[MAIN]
     summary = main.summary()
     main_workers = setup["api_workers"]
@@ -317,7 +318,9 @@ def _overhead(base: Variant, variant: Variant) -> dict[str, float]:
 def _shares(worker_requests: dict[str, float]) -> list[float]:
     """Each worker's share of the requests, largest first (empty without metrics)."""
     total = sum(worker_requests.values())
-    return sorted((count / total for count in worker_requests.values()), reverse=True) if total else []
+    return (
+        sorted((count / total for count in worker_requests.values()), reverse=True) if total else []
+    )
 
 
 def _pooled_shares(runs: Sequence[Run]) -> list[float]:
@@ -387,7 +390,7 @@ def _requests_per_worker(metrics_dir: Path) -> dict[str, float]:
     counters to a file of its own in the metrics directory (none without observability)."""
     answered: dict[str, float] = {}
     for path in metrics_dir.glob("counter_*.db"):
-        families = MultiProcessCollector.merge([str(path)], accumulate=False)
+        families = MultiProcessCollector.merge([str(path)], accumulate=False)  # type: ignore[no-untyped-call]
         answered[path.stem.removeprefix("counter_")] = sum(
             sample.value
             for family in families
@@ -398,14 +401,17 @@ def _requests_per_worker(metrics_dir: Path) -> dict[str, float]:
     return answered
 
 
-def _ended_children_cpu_seconds() -> float | None:
-    """CPU time of this process's ended children (the k6 runs), where the platform counts it."""
-    if sys.platform == "win32":
-        return None
-    import resource  # noqa: PLC0415 (POSIX only)
+if sys.platform != "win32":
 
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    def _ended_children_cpu_seconds() -> float | None:
+        """CPU time of this process's ended children: the k6 runs."""
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+else:
+
+    def _ended_children_cpu_seconds() -> float | None:
+        return None  # Windows keeps no such count: k6's CPU is left out
 
 
 def _k6(
@@ -496,7 +502,7 @@ def print_results(results: dict[str, Any]) -> None:
     ]
     rows += [
         ("  the floor: API, GET /health/live", f"{results['floor_cpu_ms_per_request']:.3f}"),
-        ("  API CPU / floor", f"{results['api_cpu_floor_multiple']:.2f}×"),
+        ("  API CPU / floor", f"{results['api_cpu_floor_multiple']:.2f}x"),
         ("worker share of requests (all runs)", " / ".join(f"{share:.0%}" for share in shares) or "not measured"),
         ("  largest share, each run", " ".join(f"{share:.0%}" for share in main["max_worker_share_each_run"])),
         ("latency p50 / p95 / p99 (ms, median run)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
@@ -520,7 +526,7 @@ def print_results(results: dict[str, Any]) -> None:
 
 
 def _spread_cell(spread: dict[str, float]) -> str:
-    return f"{spread['median']:.3f} ({spread['low']:.3f}–{spread['high']:.3f})"
+    return f"{spread['median']:.3f} ({spread['low']:.3f} to {spread['high']:.3f})"
 
 
 def _tracing_cell(overhead: dict[str, float] | None) -> str:

@@ -102,15 +102,10 @@ def main() -> int:
         prepare_metrics_dir(Path(configured or str(scratch)))
         config = ServerConfig(
             f"{__package__}.serve:create_worker_app",
-            factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
             header_timeout_s=args.header_timeout,
-            loop="auto",  # uvloop, where it installs (not on Windows)
-            access_log=False,  # ObservabilityMiddleware logs every request, with more fields
-            proxy_headers=True,
-            server_header=False,  # no need to tell every client which server software answers
         )
         return serve(config)
 

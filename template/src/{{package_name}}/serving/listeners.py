@@ -15,13 +15,18 @@ import sys
 BACKLOG = 2048
 
 
+# The option that makes a group of sockets share a port, balanced, by platform.
+BALANCING_OPTIONS = {"linux": "SO_REUSEPORT", "freebsd": "SO_REUSEPORT_LB"}
+
+
 def balancing_option() -> int | None:
-    """The socket option that makes a group of sockets share a port, balanced, or None."""
-    if sys.platform == "linux":
-        return getattr(socket, "SO_REUSEPORT", None)
-    if sys.platform.startswith("freebsd"):
-        return getattr(socket, "SO_REUSEPORT_LB", None)
-    return None
+    """This platform's balancing option, or None."""
+    name = next(
+        (option for prefix, option in BALANCING_OPTIONS.items() if sys.platform.startswith(prefix)),
+        None,
+    )
+    option: int | None = getattr(socket, name, None) if name else None
+    return option
 
 
 def per_worker_listeners(host: str, port: int, count: int) -> list[socket.socket] | None:

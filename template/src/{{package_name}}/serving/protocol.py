@@ -20,19 +20,32 @@ from typing import Any
 
 from uvicorn import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 # nginx's client_header_timeout defaults to 60 s; a service behind a proxy can afford less.
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 
 
 class ServerConfig(Config):
-    """uvicorn's configuration, plus the header deadline (it travels to the worker processes
-    with the configuration)."""
+    """How the service's server runs, as uvicorn's configuration: `app` (an app factory's import
+    path) on uvloop where it installs (not on Windows), with this module's protocol. The header
+    deadline travels to the worker processes with the configuration."""
 
     def __init__(
-        self, *args: Any, header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S, **kwargs: Any
+        self, app: str, *, host: str, port: int, workers: int, header_timeout_s: float
     ) -> None:
-        super().__init__(*args, http=HeaderDeadlineProtocol, **kwargs)
+        super().__init__(
+            app,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="auto",
+            http=HeaderDeadlineProtocol,
+            access_log=False,  # ObservabilityMiddleware logs every request, with more fields
+            proxy_headers=True,
+            server_header=False,  # no need to tell every client which server software answers
+        )
         self.header_timeout_s = header_timeout_s
 
 
@@ -62,14 +75,27 @@ class CoalescingTransport:
         self.flush()
         self.transport.close()
 
-    def __getattr__(self, name: str) -> Any:
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> object:
         return getattr(self.transport, name)
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
-    def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
-        self.header_timeout_s = getattr(config, "header_timeout_s", DEFAULT_HEADER_TIMEOUT_S)
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.header_timeout_s = (
+            config.header_timeout_s
+            if isinstance(config, ServerConfig)
+            else DEFAULT_HEADER_TIMEOUT_S
+        )
         self.header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
