@@ -10,6 +10,7 @@ Nothing here imports prometheus_client at import time: it must see the directory
 import argparse
 import contextlib
 import gc
+import logging
 import os
 import shutil
 import sys
@@ -42,10 +43,18 @@ def prepare_metrics_dir(directory: Path) -> None:
 
 
 def create_worker_app() -> FastAPI:
-    """The app as each worker process builds it: created, then the collector tuned for a server."""
+    """The app as each worker process builds it: created, then the collector tuned for a server.
+
+    An app that cannot be made (bad settings, say) ends the worker with STARTUP_FAILURE, which
+    stops the server rather than having it restart workers that would fail alike.
+    """
     from .main import create_app  # here, not at the top: prometheus_client must see its directory
 
-    app = create_app()
+    try:
+        app = create_app()
+    except Exception:
+        logging.getLogger("uvicorn.error").exception("The app could not be made.")
+        sys.exit(STARTUP_FAILURE)
     tune_garbage_collector()
     return app
 
@@ -69,8 +78,10 @@ def serve(config: uvicorn.Config) -> int:
     if listeners is not None:
         return supervise(config, listeners)
     if config.workers > 1:  # a kernel that does not balance: uvicorn's one shared socket
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-        return 0
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        supervisor.run()
+        failed = any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes)
+        return STARTUP_FAILURE if failed else 0
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

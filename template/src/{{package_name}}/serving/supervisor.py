@@ -3,7 +3,7 @@
 uvicorn's own supervisor hands every worker the same sockets. This one starts worker i on
 socket i, with uvicorn's worker process (`Process`: spawned, answering health pings), and
 replaces a worker that dies or stops answering on the same socket, whose queue the parent keeps
-open meanwhile. A worker that dies before it ever served (the app or its settings are broken)
+open meanwhile. A worker that exits with STARTUP_FAILURE (its app could not be made: `serve.py`)
 stops the server instead: every replacement would fail alike. SIGINT and SIGTERM stop the
 workers gracefully (each finishes its requests).
 """
@@ -29,27 +29,21 @@ def supervise(config: Config, listeners: list[socket.socket]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     workers = [_started(config, listener) for listener in listeners]
-    served = [False] * len(workers)
-    timeout = config.timeout_worker_healthcheck
     exit_code = 0
     try:
         while not stopping.wait(CHECK_INTERVAL_S):
             for index, worker in enumerate(workers):
-                if worker.is_ready(timeout=timeout):
-                    served[index] = True
-                    continue
-                if worker.is_alive(timeout=timeout):  # still starting
+                if worker.is_alive(timeout=config.timeout_worker_healthcheck):
                     continue
                 worker.kill()  # it may be hung rather than gone
                 worker.join()
-                if not served[index] or worker.exitcode == STARTUP_FAILURE:
+                if worker.exitcode == STARTUP_FAILURE:
                     logger.error("Worker [%s] failed to start; stopping.", worker.pid)
                     exit_code = STARTUP_FAILURE
                     stopping.set()
                     break
                 logger.warning("Worker [%s] died; starting another on its socket.", worker.pid)
                 workers[index] = _started(config, listeners[index])
-                served[index] = False
     finally:
         for worker in workers:
             worker.terminate()
