@@ -19,10 +19,12 @@ from .migrations import MigrationError, migrate
 from .package import libpq_url
 from .processes import Recorded, is_healthy, port_owner, start_healthy, stop, wait_healthy
 from .services import (
+    ALERTMANAGER_DATA,
     LOG_STORAGE_MODULE,
     OPTIONAL_PROGRAMS,
     PROJECT_ROOT,
     PROMETHEUS,
+    PROMETHEUS_DATA,
     SERVICE_DISTRIBUTIONS,
     STATE_DIR,
     Env,
@@ -115,7 +117,7 @@ def down(*, wipe: bool = False) -> list[str]:
         stopped.append(name)
     STATE_FILE.unlink(missing_ok=True)
     if wipe:
-        for path in (POSTGRES_DATA, STATE_DIR / "prometheus", STATE_DIR / "alertmanager", LOG_DIR):
+        for path in (POSTGRES_DATA, PROMETHEUS_DATA, ALERTMANAGER_DATA, LOG_DIR):
             shutil.rmtree(path, ignore_errors=True)
     return stopped
 
