@@ -24,10 +24,13 @@ CHECK_INTERVAL_S = 0.5
 
 
 def supervise(config: Config, listeners: list[socket.socket]) -> int:
-    """Serve until SIGINT or SIGTERM: 0, or STARTUP_FAILURE when a worker could not start."""
+    """Serve until SIGINT or SIGTERM: 0, or STARTUP_FAILURE when a worker could not start. The
+    listeners are closed when it returns."""
     stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    previous = {
+        signum: signal.signal(signum, lambda *_: stopping.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     workers = [_started(config, listener) for listener in listeners]
     exit_code = 0
     try:
@@ -49,6 +52,10 @@ def supervise(config: Config, listeners: list[socket.socket]) -> int:
             worker.terminate()
         for worker in workers:
             worker.join()
+        for listener in listeners:
+            listener.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return exit_code
 
 
