@@ -46,6 +46,7 @@ ROUNDS = 6
 WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
 MAIN = "observability"  # the production shape, whose figures lead the report
 FLOOR = "floor"
+WORKERS_PREFIX = "workers_"  # the main variant on fewer workers: `workers_1`, ...
 # What each variant changes in the environment of the API and of k6 (each reads its own
 # settings).
 VARIANTS: dict[str, dict[str, str]] = {
@@ -234,9 +235,15 @@ def bench(
 
 def _results(measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]) -> dict[str, Any]:
     main = measured[MAIN]
-    summary = main.summary()
-    main_workers = setup["api_workers"]
+    summaries = {name: variant.summary() for name, variant in measured.items()}
+    summary = summaries[MAIN]
     shares = _pooled_shares(main.runs)
+    # The main variant on each worker count: its own, and the `workers_N` variants.
+    on_workers = {setup["api_workers"]: main} | {
+        _workers_of(name, setup["api_workers"]): variant
+        for name, variant in measured.items()
+        if name.startswith(WORKERS_PREFIX)
+    }
     return {
         "service_flows_per_s": summary["service_flows_per_s"],
         "pgbench_flows_per_s": round(pgbench, 1),
@@ -251,34 +258,26 @@ def _results(measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]
         # The API's CPU per request against a route that does nothing on the same server, as
         # the median of each round's ratio: both ran minutes apart at most.
         "floor_cpu_ms_per_request": round(measured[FLOOR].cpu("api").median, 3),
-        "api_cpu_floor_multiple": round(_median_ratio(main, measured[FLOOR], "api"), 3),
+        "api_cpu_floor_multiple": round(_cpu_ratio(main, measured[FLOOR], "api"), 3),
         # Each worker's share of the main variant's requests, over all its runs.
         "worker_share": [round(share, 3) for share in shares],
-        "observability_overhead": round(_median_flows_lost(main, measured["bare"]), 3),
+        "observability_overhead": round(_flows_lost(main, measured["bare"]), 3),
         # Tracing every request into Jaeger, against the same service untraced: None when
         # Jaeger is not installed.
         "tracing_overhead": _overhead(main, measured["tracing"]) if "tracing" in measured else None,
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
-            process: round(_median_ratio(measured["newest_first"], main, process), 3)
+            process: round(_cpu_ratio(measured["newest_first"], main, process), 3)
             for process in ("api", "postgres")
         },
         # Flows/s of the main variant on each worker count.
         "scaling": {
-            str(_workers_of(name, main_workers)): round(
-                variant.spread(lambda run: run.flows_per_s).median, 1
-            )
-            for name, variant in sorted(
-                measured.items(), key=lambda item: _workers_of(item[0], main_workers)
-            )
-            if name == MAIN or name.startswith(WORKERS_PREFIX)
+            str(count): round(variant.spread(lambda run: run.flows_per_s).median, 1)
+            for count, variant in sorted(on_workers.items())
         },
-        "variants": {name: variant.summary() for name, variant in measured.items()},
+        "variants": summaries,
         "setup": setup,
     }
-
-
-WORKERS_PREFIX = "workers_"
 
 
 def _on_workers(count: int) -> str:
@@ -291,26 +290,38 @@ def _workers_of(variant: str, main_workers: int) -> int:
     return main_workers
 
 
-def _median_ratio(variant: Variant, base: Variant, process: str) -> float:
-    """The median over rounds of `variant`'s CPU per request over `base`'s, in one process."""
+def _median_over_rounds(
+    variant: Variant, base: Variant, compare: Callable[[Run, Run], float]
+) -> float:
+    """The median of `compare(variant's run, base's run)` over the rounds, each pair taken in
+    the same round."""
     return statistics.median(
-        run.cpu_ms_per_request()[process] / base_run.cpu_ms_per_request()[process]
-        for run, base_run in zip(variant.runs, base.runs, strict=True)
+        compare(run, base_run) for run, base_run in zip(variant.runs, base.runs, strict=True)
     )
 
 
-def _median_flows_lost(variant: Variant, base: Variant) -> float:
-    """The median over rounds of the share of `base`'s flows/s that `variant` loses."""
-    return statistics.median(
-        1 - run.flows_per_s / base_run.flows_per_s
-        for run, base_run in zip(variant.runs, base.runs, strict=True)
+def _cpu_ratio(variant: Variant, base: Variant, process: str) -> float:
+    """`variant`'s CPU per request over `base`'s, in one process, over the rounds."""
+    return _median_over_rounds(
+        variant,
+        base,
+        lambda run, base_run: (
+            run.cpu_ms_per_request()[process] / base_run.cpu_ms_per_request()[process]
+        ),
+    )
+
+
+def _flows_lost(variant: Variant, base: Variant) -> float:
+    """The share of `base`'s flows/s that `variant` loses, over the rounds."""
+    return _median_over_rounds(
+        variant, base, lambda run, base_run: 1 - run.flows_per_s / base_run.flows_per_s
     )
 
 
 def _overhead(base: Variant, variant: Variant) -> dict[str, float]:
     """What a variant costs over `base`: flows/s lost, and the API's CPU per request added."""
     return {
-        "flows_per_s": round(_median_flows_lost(variant, base), 3),
+        "flows_per_s": round(_flows_lost(variant, base), 3),
         "api_cpu_ms_per_request": round(variant.cpu("api").median - base.cpu("api").median, 3),
     }
 
