@@ -88,40 +88,20 @@ def serve(config: uvicorn.Config) -> int:
     return 0 if server.started else STARTUP_FAILURE
 
 
-def _at_least_one(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        msg = f"expected a whole number of at least 1, not {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return int(text)
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        msg = f"expected a number of seconds above 0, not {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return seconds
-
-
 def main() -> int:
-    # Defaults come from the environment as text: argparse converts them like the command line,
-    # so a bad API_PORT, API_WORKERS or API_HEADER_TIMEOUT_S is an error naming the option.
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=os.environ.get("API_PORT", "8000"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     parser.add_argument(
         "--workers",
-        type=_at_least_one,
-        default=os.environ.get("API_WORKERS") or str(os.cpu_count() or 1),
+        type=int,
+        default=int(os.environ.get("API_WORKERS") or os.cpu_count() or 1),
         help="worker processes (default: API_WORKERS, else one per core)",
     )
     parser.add_argument(
         "--header-timeout",
-        type=_positive_seconds,
-        default=os.environ.get("API_HEADER_TIMEOUT_S") or str(DEFAULT_HEADER_TIMEOUT_S),
+        type=float,
+        default=float(os.environ.get("API_HEADER_TIMEOUT_S") or DEFAULT_HEADER_TIMEOUT_S),
         help="seconds a request's line and headers may take (default: API_HEADER_TIMEOUT_S, "
         f"else {DEFAULT_HEADER_TIMEOUT_S:g})",
     )
