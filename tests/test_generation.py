@@ -13,6 +13,7 @@ import yaml
 from .rendering import (
     BACKEND_ONLY,
     CUSTOM_NAME_UI_ONLY,
+    DEFAULTS,
     ROOT,
     SUPPORTED,
     SUPPORTED_COMBINATIONS,
@@ -82,6 +83,15 @@ def test_the_new_service_is_a_git_repository_with_its_files_staged(rendered: Pat
 
     assert "pyproject.toml" in staged
     assert ".copier-answers.yml" in staged
+    # Checked out on Windows too, every text file keeps LF.
+    line_endings = subprocess.run(
+        ["git", "check-attr", "eol", "--", "stack/__main__.py", "uv.lock", "compose/compose.yaml"],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [line.rsplit(": ", 1)[1] for line in line_endings] == ["lf", "lf", "lf"]
 
 
 def test_one_python_version_everywhere(rendered: Path) -> None:
@@ -133,6 +143,27 @@ def test_lint_fails_when_the_items_service_imports_the_web_framework(
     broken = "The domain, its queries and its exceptions never import the web framework BROKEN"
     assert broken in result.stdout
     assert "items_service.items.service -> fastapi" in result.stdout
+
+
+@pytest.mark.defaults
+def test_lint_fails_on_a_one_shot_service_that_up_would_not_wait_for(
+    renders: Renders, workspace: Path
+) -> None:
+    # No Docker engine runs here: the rule `docker compose up --wait` follows for one-shots is
+    # held by a lint hook instead. The render as shipped passes it (its whole lint runs above).
+    project = renders.copy(DEFAULTS, workspace / "service")
+    plant(
+        project,
+        "compose/compose.yaml",
+        "\nvolumes:\n",
+        '\n  warm-cache:\n    image: busybox:1.37\n    restart: "no"\n\nvolumes:\n',
+    )
+
+    result = run_nox(project, "-s", "lint", "--", "compose-one-shots")
+
+    assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-5000:]
+    assert "warm-cache: a one-shot service" in result.stdout
+    assert "opensearch-dashboards-setup" not in result.stdout
 
 
 def test_the_template_workflow_runs_each_supported_combination() -> None:
