@@ -98,6 +98,10 @@ def test_the_template_installs_the_chart_with_the_renders_own_steps() -> None:
     render, *steps = run_steps(template)
     assert render[0] == "Render the default service"
     assert steps == run_steps(rendered)
+    # A job that failed before its render has no ../service to run in.
+    after_failure = [step for step in template["steps"] if "failure()" in step.get("if", "")]
+    assert after_failure
+    assert all(step.get("working-directory") == "." for step in after_failure)
     assert [step["uses"] for step in template["steps"] if "uses" in step][:-1] == setup
     variables = yaml.safe_load(RENDERED_WORKFLOW.read_text())["env"]
     assert {name: template["env"][name] for name in ("CLUSTER", "CNPG_MANIFEST")} == {

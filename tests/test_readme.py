@@ -211,3 +211,30 @@ def test_the_release_and_the_changelog_agree() -> None:
 
     assert f'version = "{version}"' in pyproject
     assert f"git tag --annotate v{version} " in README.read_text()
+
+
+NOX_REQUIREMENT = re.compile(r"\bnox(?:@|==)([0-9][\w.]*)")
+UNPINNED_NOX = re.compile(r"\b(?:uv tool install|pipx install|uvx(?: --python \S+)?) nox(?![@=\w])")
+
+
+def test_every_nox_a_user_or_a_workflow_installs_is_the_pinned_one() -> None:
+    # uv installs a tool by version; it takes no hash for the tool itself (only for what it
+    # builds), so the version is the pin, the same everywhere.
+    [pinned] = NOX_REQUIREMENT.findall((ROOT / "template" / "pyproject.toml.jinja").read_text())
+    places = [
+        README,
+        CI_RUN,
+        ROOT / "copier.yml",
+        ROOT / "pyproject.toml",
+        ROOT / "template" / "README.md.jinja",
+        *(ROOT / ".github" / "workflows").glob("*.yml"),
+        *(ROOT / "template" / ".github" / "workflows").iterdir(),
+    ]
+
+    texts = {place.relative_to(ROOT).as_posix(): place.read_text() for place in places}
+    versions = {name: set(NOX_REQUIREMENT.findall(text)) for name, text in texts.items()}
+    unpinned = {name: UNPINNED_NOX.findall(text) for name, text in texts.items()}
+
+    assert {name: found for name, found in versions.items() if found - {pinned}} == {}
+    assert {name: found for name, found in unpinned.items() if found} == {}
+    assert versions["README.md"] == versions[".ci/run"] == {pinned}
