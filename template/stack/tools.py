@@ -51,8 +51,9 @@ ALERTMANAGER = Program(
 AMTOOL = Program(("amtool",), f"it comes with Alertmanager ({ALERTMANAGER.install})")
 CHROMIUM = Program(
     ("chromium", "chromium-browser", "google-chrome", "chrome"),
-    "apt-get install chromium · brew install --cask chromium · or set CHROMIUM_PATH to a Chrome "
-    "or Chromium executable",
+    "apt-get install chromium on Debian (on Ubuntu that package is a snap: install Google "
+    "Chrome's .deb instead) · brew install --cask chromium · or set CHROMIUM_PATH to a Chrome or "
+    "Chromium executable",
 )
 JAVA = Program(
     ("java",),
