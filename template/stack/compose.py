@@ -90,7 +90,9 @@ def _dependencies(service: Mapping[str, Any]) -> dict[str, str]:
     depends_on = service.get("depends_on") or {}
     if isinstance(depends_on, list):
         return dict.fromkeys(depends_on, "service_started")
-    return {name: (spec or {}).get("condition", "service_started") for name, spec in depends_on.items()}
+    return {
+        name: (spec or {}).get("condition", "service_started") for name, spec in depends_on.items()
+    }
 
 
 def _exits_when_done(service: Mapping[str, Any]) -> bool:

@@ -90,7 +90,9 @@ def test_a_one_shot_nothing_waits_for_is_found(tmp_path: Path) -> None:
         "loader": {"profiles": ["k6"]},  # `up` does not start it
     }
     services["api"]["depends_on"]["index"] = {"condition": "service_started"}
-    compose_file.write_text(yaml.safe_dump({"services": services}), encoding="utf-8")
+    compose_file.write_text(
+        yaml.safe_dump({"services": services}, sort_keys=False), encoding="utf-8"
+    )
 
     problems = unawaited_one_shots((compose_file,))
 
