@@ -163,6 +163,8 @@ def test_lint_fails_on_a_one_shot_service_that_up_would_not_wait_for(
 
     assert result.returncode == 1, result.stdout[-5000:] + result.stderr[-5000:]
     assert "warm-cache: a one-shot service" in result.stdout
+    assert "(compose files for production)" in result.stdout  # `up -- --production`
+    assert "(compose files for development)" in result.stdout  # `up`
     assert "opensearch-dashboards-setup" not in result.stdout
 
 

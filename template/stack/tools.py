@@ -22,9 +22,14 @@ class Program:
     def name(self) -> str:
         return self.names[0]
 
+    # Where a program found on PATH does not work for us (a snap's confinement).
+    unusable_under: tuple[str, ...] = ()
+
     def find(self) -> str | None:
         """Its path, or None when it is not installed."""
-        return next((path for name in self.names if (path := shutil.which(name))), None)
+        found = (shutil.which(name) for name in self.names)
+        usable = (path for path in found if path and not path.startswith(self.unusable_under))
+        return next(usable, None)
 
     def missing(self) -> str:
         return f"{self.name} is not installed: {self.install}"
@@ -50,10 +55,12 @@ ALERTMANAGER = Program(
 )
 AMTOOL = Program(("amtool",), f"it comes with Alertmanager ({ALERTMANAGER.install})")
 CHROMIUM = Program(
-    ("chromium", "chromium-browser", "google-chrome", "chrome"),
+    # Ubuntu's chromium is a snap, whose private /tmp breaks the browser tests: Chrome instead.
+    ("chromium", "google-chrome", "chrome", "chromium-browser"),
     "apt-get install chromium on Debian (on Ubuntu that package is a snap: install Google "
     "Chrome's .deb instead) · brew install --cask chromium · or set CHROMIUM_PATH to a Chrome or "
     "Chromium executable",
+    unusable_under=("/snap/",),
 )
 JAVA = Program(
     ("java",),

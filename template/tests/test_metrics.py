@@ -83,8 +83,6 @@ def test_requests_add_up_across_two_workers(
     counted = samples(exposition, "http_requests_total")
     key = (("method", "GET"), ("route", "/items"), ("status_code", "200"))
     assert counted[key] == requests  # however the workers split them
-    writers = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("counter_*.db")}
-    assert 1 <= len(writers) <= 2, f"expected the two workers' files only, got pids {writers}"
 
 
 def test_a_fresh_app_has_every_queried_series_at_zero(

@@ -2,12 +2,11 @@
 against the one definition in stack/services.py, so the two cannot drift apart."""
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from stack.compose import COMPLETED, unawaited_one_shots
+from stack.compose import COMPLETED, one_shot_problems
 from stack.native import StackError, database, native_prometheus_config
 from stack.services import ALERTMANAGER, BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
 
@@ -74,37 +73,26 @@ def test_a_database_url_of_another_kind_is_refused_before_anything_starts() -> N
         database({"DATABASE_URL": "mysql://app@db/items"})
 
 
-def test_up_waits_for_every_one_shot_service_to_complete() -> None:
-    assert unawaited_one_shots() == []
-
-
-def test_a_one_shot_nothing_waits_for_is_found(tmp_path: Path) -> None:
-    compose_file = tmp_path / "compose.yaml"
-    services: dict[str, Any] = {
-        "api": {"restart": "unless-stopped", "depends_on": {"migrate": {"condition": COMPLETED}}},
+def test_a_one_shot_nothing_waits_for_is_found() -> None:
+    # Services as Compose models them (`config --format json`): depends_on in its long form.
+    services: dict[str, dict[str, Any]] = {
+        "api": {
+            "restart": "unless-stopped",
+            "depends_on": {
+                "migrate": {"condition": COMPLETED},
+                "index": {"condition": "service_started"},  # started first, not waited for
+            },
+        },
         "migrate": {"restart": "no"},  # waited for: fine
         "report": {"restart": "on-failure"},  # exits 0 and stays exited: a one-shot
-        "index": {"restart": "no"},  # only started before `api`: not waited for
+        "index": {},  # no restart policy
         "checked": {"healthcheck": {"test": ["CMD", "true"]}},  # --wait waits for healthy
         "unchecked": {"healthcheck": {"test": ["NONE"]}},  # a disabled check is none
-        "loader": {"profiles": ["k6"]},  # `up` does not start it
+        "swarm": {"deploy": {"restart_policy": {"condition": "any"}}},  # restarts
+        "off": {"scale": 0},  # never started
     }
-    services["api"]["depends_on"]["index"] = {"condition": "service_started"}
-    compose_file.write_text(
-        yaml.safe_dump({"services": services}, sort_keys=False), encoding="utf-8"
-    )
 
-    problems = unawaited_one_shots((compose_file,))
+    problems = one_shot_problems(services)
 
     assert [problem.split(":")[0] for problem in problems] == ["report", "index", "unchecked"]
     assert f"depends_on: {{report: {{condition: {COMPLETED}}}}}" in problems[0]
-
-
-def test_the_override_file_counts_too(tmp_path: Path) -> None:
-    base, override = tmp_path / "compose.yaml", tmp_path / "compose.override.yaml"
-    base.write_text(yaml.safe_dump({"services": {"seed": {"restart": "no"}}}), encoding="utf-8")
-    waiter = {"depends_on": {"seed": {"condition": COMPLETED}}, "restart": "always"}
-    override.write_text(yaml.safe_dump({"services": {"ui": waiter}}), encoding="utf-8")
-
-    assert unawaited_one_shots((base,)) != []
-    assert unawaited_one_shots((base, override)) == []
