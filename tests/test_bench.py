@@ -24,6 +24,7 @@ REPORTED = {
     "api_cpu_floor_multiple",
     "worker_share",
     "scaling",
+    "fault",
     "variants",
 }
 
@@ -53,8 +54,9 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     # The flow's requests read and write the database; the floor's route does nothing.
     assert report["floor_cpu_ms_per_request"] > 0
     assert report["api_cpu_floor_multiple"] > 1
-    # Two workers answered the main variant's requests: their shares add up to 1.
-    assert len(report["worker_share"]) == 2
+    # Reported, with no target: workers sharing one socket may split the load unevenly (a
+    # worker that answered nothing writes no counter), and the shares add up to 1.
+    assert 1 <= len(report["worker_share"]) <= 2
     assert sum(report["worker_share"]) == pytest.approx(1, abs=0.01)
     assert set(report["scaling"]) == {"1", "2"}
     assert all(flows > 0 for flows in report["scaling"].values())
@@ -68,10 +70,14 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     assert set(report["newest_first_cpu_ratio"]) == {"api", "postgres"}
     assert all(ratio > 0 for ratio in report["newest_first_cpu_ratio"].values())
     assert report["setup"]["rounds"] == 2
+    # One worker stopped mid-run: the share of slow requests meanwhile, and their p99.
+    assert set(report["fault"]) == {"stopped_s", "slow_share", "p99_ms"}
+    assert report["fault"]["slow_share"] is None or 0 <= report["fault"]["slow_share"] <= 1
     for label in (
         "CPU ms per request: api",
         "API CPU / floor",
         "worker share of requests",
+        "one worker stopped: share > 1 s",
         "service / pgbench",
         "observability overhead",
         "latency p50 / p95 / p99",

@@ -15,6 +15,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -198,6 +200,7 @@ def bench(
             warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
                 _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
+            fault = _fault_run(*servers[FLOOR], vus, duration_s, workdir / "run-fault.json")
             for round_number in range(rounds):
                 turns = list(servers.items())
                 if round_number % 2:
@@ -222,6 +225,7 @@ def bench(
     return _results(
         {name: Variant(variant_runs) for name, variant_runs in runs.items()},
         pgbench,
+        fault,
         setup={
             "vus": vus,
             "duration_s_per_run": duration_s,
@@ -233,7 +237,9 @@ def bench(
     )
 
 
-def _results(measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]) -> dict[str, Any]:
+def _results(
+    measured: dict[str, Variant], pgbench: float, fault: dict[str, Any], setup: dict[str, Any]
+) -> dict[str, Any]:
     main = measured[MAIN]
     summaries = {name: variant.summary() for name, variant in measured.items()}
     summary = summaries[MAIN]
@@ -275,6 +281,8 @@ def _results(measured: dict[str, Variant], pgbench: float, setup: dict[str, Any]
             str(count): round(variant.spread(lambda run: run.flows_per_s).median, 1)
             for count, variant in sorted(on_workers.items())
         },
+        # One worker stopped for a third of a run of the floor, on new connections.
+        "fault": fault,
         "variants": summaries,
         "setup": setup,
     }
@@ -394,6 +402,48 @@ def _measured(
             for worker, count in answered_after.items()
         },
     )
+
+
+def _fault_run(base: str, api: Recorded, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
+    """The floor with one API worker stopped (suspended) for the middle third of the run, each
+    request on a new connection, as a load balancer's fresh connections would come: the share
+    of the requests begun meanwhile that took over 1 s, and their p99. A connection already
+    kept alive with the stopped worker waits for it whatever the server does; a new one need not.
+    """
+    workers = [
+        child
+        for child in psutil.Process(api.pid).children(recursive=True)
+        if any("spawn_main" in part for part in child.cmdline())
+    ]
+    fault_from, fault_until = duration_s / 3, 2 * duration_s / 3
+    settings = {
+        **VARIANTS[FLOOR],
+        "FAULT_FROM_S": f"{fault_from:.3f}",
+        "FAULT_UNTIL_S": f"{fault_until:.3f}",
+        "K6_NO_CONNECTION_REUSE": "true",
+    }
+
+    def stop_one_worker() -> None:
+        # k6 takes a moment to start: the stop begins a little after the window does.
+        time.sleep(fault_from)
+        workers[0].suspend()
+        try:
+            time.sleep(fault_until - fault_from)
+        finally:
+            workers[0].resume()
+
+    fault = threading.Thread(target=stop_one_worker)
+    fault.start()
+    try:
+        metrics = _k6(base, vus, duration_s, report, settings)["metrics"]
+    finally:
+        fault.join()
+    slow, durations = metrics.get("fault_slow"), metrics.get("fault_duration")
+    return {
+        "stopped_s": round(fault_until - fault_from, 1),
+        "slow_share": round(float(slow["value"]), 4) if slow else None,
+        "p99_ms": round(float(durations["p(99)"]), 1) if durations else None,
+    }
 
 
 def _requests_per_worker(metrics_dir: Path) -> dict[str, float]:
@@ -519,6 +569,7 @@ def print_results(results: dict[str, Any]) -> None:
         ("latency p50 / p95 / p99 (ms, median run)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
         ("service flows/s (median)", f"{results['service_flows_per_s']:.1f}"),
         ("errors", str(results["errors"])),
+        ("one worker stopped: share > 1 s, p99 ms (new connections)", _fault_cell(results["fault"])),
         ("observability overhead (median)", f"{results['observability_overhead']:.1%}"),
         ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
         ("pgbench flows/s (same SQL), service / pgbench", f"{results['pgbench_flows_per_s']:.1f}, {results['ratio']:.3f}"),
@@ -538,6 +589,12 @@ def print_results(results: dict[str, Any]) -> None:
 
 def _spread_cell(spread: dict[str, float]) -> str:
     return f"{spread['median']:.3f} ({spread['low']:.3f} to {spread['high']:.3f})"
+
+
+def _fault_cell(fault: dict[str, Any]) -> str:
+    if fault["slow_share"] is None:
+        return "no request in the window (a longer --duration)"
+    return f"{fault['slow_share']:.1%}, {fault['p99_ms']:.0f} (for {fault['stopped_s']:g} s)"
 
 
 def _tracing_cell(overhead: dict[str, float] | None) -> str:

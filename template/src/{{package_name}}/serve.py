@@ -1,8 +1,7 @@
 """Run the API in production shape: `python -m <package>.serve [--workers N] [--port P]`.
 
-Several uvicorn workers (uvloop and httptools where the platform has them: not on Windows) serve
-one port, each on a socket of its own where the kernel balances connections between them
-(serving/listeners.py), else on one shared socket. Their Prometheus samples meet in
+Several uvicorn worker processes (uvloop and httptools where the platform has them: not on
+Windows) share one listening socket under a supervisor (serving/). Their Prometheus samples meet in
 PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in.
 Nothing here imports prometheus_client at import time: it must see the directory first.
 """
@@ -11,21 +10,28 @@ import argparse
 import contextlib
 import gc
 import logging
+import math
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 
-from .serving.listeners import per_worker_listeners
-from .serving.protocol import DEFAULT_HEADER_TIMEOUT_S, ServerConfig
+from .serving.listener import bind_listener
+from .serving.protocol import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_HEADER_TIMEOUT_S,
+    DEFAULT_SHUTDOWN_TIMEOUT_S,
+    ServerConfig,
+)
 from .serving.supervisor import supervise
 
+MAX_PORT = 65535
 # Young objects a collection may wait for; Python's default is 700 (see tune_garbage_collector).
 YOUNG_GENERATION_THRESHOLD = 20_000
 
@@ -72,40 +78,127 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *older_thresholds)
 
 
-def serve(config: uvicorn.Config) -> int:
+def serve(config: ServerConfig) -> int:
     """Run the server until it is stopped; its exit status."""
-    listeners = per_worker_listeners(config.host, config.port, config.workers)
-    if listeners is not None:
-        return supervise(config, listeners)
-    if config.workers > 1:  # a kernel that does not balance: uvicorn's one shared socket
-        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-        supervisor.run()
-        failed = any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes)
-        return STARTUP_FAILURE if failed else 0
-    server = uvicorn.Server(config)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    return 0 if server.started else STARTUP_FAILURE
+    try:
+        listener = bind_listener(config.host, config.port)
+    except OSError as error:
+        logging.getLogger("uvicorn.error").error(
+            "Cannot listen on %s:%s: %s. Is another instance of the service (or workers left"
+            " from one) still running there?",
+            config.host,
+            config.port,
+            error.strerror or error,
+        )
+        return STARTUP_FAILURE
+    with listener:
+        return supervise(config, listener, config.startup_timeout_s)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One of the server's settings: its option, the environment variable that sets it when the
+    option is not given, and what a valid value is."""
+
+    option: str
+    variable: str
+    kind: type[int] | type[float]
+    fallback: str
+    valid: Callable[[float], bool]
+    expected: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        return self.option.removeprefix("--").replace("-", "_")
+
+
+def _seconds(value: float) -> bool:
+    return value > 0 and math.isfinite(value)
+
+
+SETTINGS = [
+    Setting(
+        "--port",
+        "API_PORT",
+        int,
+        "8000",
+        lambda port: 0 <= port <= MAX_PORT,
+        "a port number from 0 to 65535",
+        "port to listen on",
+    ),
+    Setting(
+        "--workers",
+        "API_WORKERS",
+        int,
+        str(os.cpu_count() or 1),
+        lambda count: count >= 1,
+        "a whole number of at least 1",
+        "worker processes (else one per core)",
+    ),
+    Setting(
+        "--header-timeout",
+        "API_HEADER_TIMEOUT_S",
+        float,
+        f"{DEFAULT_HEADER_TIMEOUT_S:g}",
+        _seconds,
+        "a number of seconds above 0",
+        "seconds a request's line and headers may take",
+    ),
+    Setting(
+        "--body-timeout",
+        "API_BODY_TIMEOUT_S",
+        float,
+        f"{DEFAULT_BODY_TIMEOUT_S:g}",
+        _seconds,
+        "a number of seconds above 0",
+        "seconds between two parts of a request's body",
+    ),
+    Setting(
+        "--shutdown-timeout",
+        "API_SHUTDOWN_TIMEOUT_S",
+        int,
+        str(DEFAULT_SHUTDOWN_TIMEOUT_S),
+        lambda seconds: seconds >= 0,
+        "a whole number of seconds, 0 or more",
+        "seconds a stop waits for requests in flight",
+    ),
+]
+
+
+def parse_settings() -> argparse.Namespace:
+    """The server's settings from the command line, else the environment. An invalid one ends
+    the process (exit 2) with a message naming its option and variable."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
+    for setting in SETTINGS:
+        # No default here: argparse would convert a bad environment value in its own words,
+        # without naming the variable.
+        parser.add_argument(
+            setting.option,
+            type=setting.kind,
+            help=f"{setting.help} (default: {setting.variable}, else {setting.fallback})",
+        )
+    args = parser.parse_args()
+    for setting in SETTINGS:
+        value = getattr(args, setting.dest)
+        if value is None:
+            text = os.environ.get(setting.variable) or setting.fallback
+            source = f"{setting.option} (from {setting.variable}={text!r})"
+            try:
+                value = setting.kind(text)
+            except ValueError:
+                parser.error(f"{source}: expected {setting.expected}")
+        else:
+            source = f"argument {setting.option} {value!r}"
+        if not setting.valid(value):
+            parser.error(f"{source}: expected {setting.expected}")
+        setattr(args, setting.dest, value)
+    return args
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=int(os.environ.get("API_WORKERS") or os.cpu_count() or 1),
-        help="worker processes (default: API_WORKERS, else one per core)",
-    )
-    parser.add_argument(
-        "--header-timeout",
-        type=float,
-        default=float(os.environ.get("API_HEADER_TIMEOUT_S") or DEFAULT_HEADER_TIMEOUT_S),
-        help="seconds a request's line and headers may take (default: API_HEADER_TIMEOUT_S, "
-        f"else {DEFAULT_HEADER_TIMEOUT_S:g})",
-    )
-    args = parser.parse_args()
+    args = parse_settings()
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     with contextlib.ExitStack() as cleanup:
         # None configured: a temporary one, deleted when the server stops.
@@ -117,6 +210,8 @@ def main() -> int:
             port=args.port,
             workers=args.workers,
             header_timeout_s=args.header_timeout,
+            body_timeout_s=args.body_timeout,
+            shutdown_timeout_s=args.shutdown_timeout,
         )
         return serve(config)
 
