@@ -2,12 +2,18 @@
 it, and its latencies must be bucket boundaries of the API's histogram."""
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from stack import slo
 from stack.__main__ import main
 from stack.processes import free_port
+from stack.tools import PROMTOOL
+
+from .programs import require
 
 
 def test_the_generated_files_match_the_slo_file() -> None:
@@ -49,7 +55,8 @@ def test_each_objective_gets_a_burn_rate_alert_per_window_pair() -> None:
     assert {rule["labels"]["window"] for rule in errors} == windows
     # 14.4 times a 1% budget, over the hour and the last five minutes.
     assert errors[0]["expr"] == (
-        "slo:errors:ratio_rate1h > 0.144 and slo:errors:ratio_rate5m > 0.144"
+        'slo:errors:ratio_rate1h{job="backend"} > 0.144'
+        ' and slo:errors:ratio_rate5m{job="backend"} > 0.144'
     )
 
 
@@ -92,3 +99,63 @@ def test_the_gate_says_when_prometheus_cannot_be_asked(capsys: pytest.CaptureFix
 
     assert code == 1
     assert f"slo --gate failed: cannot reach Prometheus at {nowhere}" in capsys.readouterr().err
+
+
+def promtool_test(tests: list[dict[str, Any]], rules: dict[str, str], workdir: Path) -> None:
+    """`promtool test rules` on these rule files (name: text) and tests; fails with its report."""
+    [promtool] = require(PROMTOOL)
+    for name, text in rules.items():
+        (workdir / name).write_text(text, encoding="utf-8")
+    document = {"rule_files": list(rules), "evaluation_interval": "1m", "tests": tests}
+    test_file = workdir / "test.yml"
+    test_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    result = subprocess.run(
+        [promtool, "test", "rules", test_file.name],
+        cwd=workdir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def requests_of(
+    job: str, namespace: str, errors_per_minute: int, ok_per_minute: int
+) -> list[dict[str, str]]:
+    where = f'job="{job}",namespace="{namespace}",method="GET",route="/items"'
+    return [
+        {"series": f'http_requests_total{{{where},status_code="500"}}',
+         "values": f"0+{errors_per_minute}x30"},
+        {"series": f'http_requests_total{{{where},status_code="200"}}',
+         "values": f"0+{ok_per_minute}x30"},
+        {"series": f'up{{job="{job}",namespace="{namespace}",instance="{job}-0"}}',
+         "values": "1x30"},
+    ]  # fmt: skip
+
+
+def test_two_releases_in_one_prometheus_alert_independently(tmp_path: Path) -> None:
+    # prod fails half its requests while a busier staging is healthy: merged, they would read
+    # 25 %; each release's rules (the chart's, scoped as its PrometheusRule scopes them) see only
+    # their own.
+    generated = slo.alert_rules(*slo.load_slo(), slo.KUBERNETES)
+    chart_rules = yaml.safe_dump(generated, width=200)
+    releases = {"prod": "items-prod", "staging": "items-staging"}
+    rules = {
+        f"{namespace}.yml": slo.for_release(chart_rules, job, namespace, f"{job}-db")
+        for namespace, job in releases.items()
+    }
+    burning = [
+        {"exp_labels": rule["labels"] | {"job": "items-prod", "namespace": "prod"},
+         "exp_annotations": rule["annotations"]}
+        for group in generated["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "ErrorBudgetBurn"
+    ]  # fmt: skip
+    test = {
+        "interval": "1m",
+        "input_series": requests_of("items-prod", "prod", 50, 50)
+        + requests_of("items-staging", "staging", 0, 300),
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": "ErrorBudgetBurn", "exp_alerts": burning},
+            {"eval_time": "20m", "alertname": "ApiDown", "exp_alerts": []},
+        ],
+    }
+
+    promtool_test([test], rules, tmp_path)
