@@ -49,17 +49,26 @@ class Target:
     """Where the rules run: which series are the API's, and what tells them PostgreSQL is down."""
 
     api: str  # label matchers of the API's own series
+    job: str  # the API's scrape job: DatabaseDown carries it, so it mutes this API's alerts only
     database_down: str
     database_down_summary: str
 
 
-COMPOSE = Target('job="backend"', "pg_up == 0", "postgres-exporter cannot reach PostgreSQL.")
-# CloudNativePG's exporter, in each instance of the cluster (deploy/cnpg/cluster.yaml).
+COMPOSE = Target(
+    'job="backend"',
+    "backend",
+    # No absent(): native `up` without postgres-exporter has no pg_up at all.
+    "max by (namespace) (pg_up) == 0",
+    "postgres-exporter cannot reach PostgreSQL.",
+)
+# CloudNativePG's exporter, in each instance of the cluster (deploy/cnpg/cluster.yaml); no
+# instance left to export (the cluster deleted, every pod gone) is down too.
+_CNPG = f'cnpg_collector_up{{cluster="{CNPG_CLUSTER}",namespace="{RELEASE_NAMESPACE}"}}'
 KUBERNETES = Target(
     f'job="{RELEASE_JOB}",namespace="{RELEASE_NAMESPACE}"',
-    f'max by (namespace, cluster) (cnpg_collector_up{{cluster="{CNPG_CLUSTER}",'
-    f'namespace="{RELEASE_NAMESPACE}"}}) == 0',
-    "No instance of the CloudNativePG cluster reaches PostgreSQL.",
+    RELEASE_JOB,
+    f"max by (namespace, cluster) ({_CNPG}) == 0 or absent({_CNPG})",
+    "No instance of the CloudNativePG cluster reaches PostgreSQL, or none is left.",
 )
 
 
@@ -163,8 +172,9 @@ RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
 RUNBOOKS = RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()  # what runbook_url links
 # What each alert means and where to look first; docs/runbooks.md says more.
 DESCRIPTIONS = {
-    "ApiDown": "No scrape of the API has succeeded for a minute: its processes are down, "
-    "restarting, or not listening. Read its logs first.",
+    "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "
+    "has no target for it at all: its processes are down, restarting, not listening, or not "
+    "discovered. Read its logs first.",
     "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
     "lasts. Check that PostgreSQL runs and accepts connections.",
     "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
@@ -202,9 +212,13 @@ def _burning(record: str, burn: BurnRate, budget: float, matchers: str) -> str:
 def alert_rules(
     error_rate: float, objectives: list[Objective], target: Target = COMPOSE
 ) -> dict[str, Any]:
+    # Down is every replica down (one of three is the orchestrator's to replace), or the target
+    # gone from Prometheus altogether (absent(): no `up` series left to be 0).
+    api_down = f"max by ({IDENTITY}) (up{{{target.api}}}) == 0 or absent(up{{{target.api}}})"
     availability = [
-        _alert("ApiDown", f"up{{{target.api}}} == 0", "1m", "critical", "The API does not answer Prometheus' scrapes."),
-        _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary),
+        _alert("ApiDown", api_down, "1m", "critical", "No replica of the API answers Prometheus' scrapes."),
+        _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary,
+               {"job": target.job}),
     ]  # fmt: skip
     burns = []
     for burn in BURN_RATES:

@@ -154,12 +154,17 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
         assert alert["status"]["inhibitedBy"]
 
 
-def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
+def test_api_down_inhibits_the_budget_alerts_of_its_own_deployment_only(tmp_path: Path) -> None:
+    prod, staging = (
+        {"job": "backend", "namespace": "prod"},
+        {"job": "backend", "namespace": "staging"},
+    )
     sent = [
-        {"alertname": "ApiDown", "severity": "critical", "job": "backend"},
+        {"alertname": "ApiDown", "severity": "critical", **prod},
         {"alertname": "LatencyBudgetBurn", "severity": "critical", "window": "1h",
-         "operation": "get", "quantile": "0.95"},
-        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h"},
+         "operation": "get", "quantile": "0.95", **prod},
+        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h", **prod},
+        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h", **staging},
     ]  # fmt: skip
     with (
         recording_server() as (webhook_url, received),
@@ -171,14 +176,19 @@ def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
         posted.raise_for_status()
         first = next_notification(received, time.monotonic() + 30)
         states = {
-            name: alert["status"]
+            (name, alert["labels"]["namespace"]): alert["status"]
             for name in ("ApiDown", "LatencyBudgetBurn", "ErrorBudgetBurn")
             for alert in alerts(alertmanager_url, name)
         }
 
     assert first["receiver"] == "page"
-    assert [alert["labels"]["alertname"] for alert in first["alerts"]] == ["ApiDown"]
-    assert states["ApiDown"]["state"] == "active"
+    assert {alert["labels"]["alertname"] for alert in first["alerts"]} <= {
+        "ApiDown",
+        "ErrorBudgetBurn",
+    }
+    assert states["ApiDown", "prod"]["state"] == "active"
     for muted in ("LatencyBudgetBurn", "ErrorBudgetBurn"):
-        assert states[muted]["state"] == "suppressed", muted
-        assert states[muted]["inhibitedBy"], muted
+        assert states[muted, "prod"]["state"] == "suppressed", muted
+        assert states[muted, "prod"]["inhibitedBy"], muted
+    # Another deployment's burn is its own news: prod's outage does not mute it.
+    assert states["ErrorBudgetBurn", "staging"]["state"] == "active"

@@ -159,3 +159,33 @@ def test_two_releases_in_one_prometheus_alert_independently(tmp_path: Path) -> N
     }
 
     promtool_test([test], rules, tmp_path)
+
+
+def test_database_down_on_cloudnativepg_fires_when_no_instance_is_left(tmp_path: Path) -> None:
+    generated = slo.alert_rules(*slo.load_slo(), slo.KUBERNETES)
+    rules = {"prod.yml": slo.for_release(yaml.safe_dump(generated), "items", "prod", "items-db")}
+    [database_down] = [
+        rule for group in generated["groups"] for rule in group["rules"]
+        if rule.get("alert") == "DatabaseDown"
+    ]  # fmt: skip
+    fired = [
+        {"exp_labels": database_down["labels"]
+         | {"job": "items", "namespace": "prod", "cluster": "items-db"},
+         "exp_annotations": database_down["annotations"]},
+    ]  # fmt: skip
+    instance = 'cnpg_collector_up{cluster="items-db",namespace="prod",pod="items-db-%d"}'
+    test = {
+        "interval": "1m",
+        # One instance of two stops reaching PostgreSQL (a failover's business), then both pods
+        # are gone: their exporter's series end.
+        "input_series": [
+            {"series": instance % 1, "values": "1x4 0x4"},
+            {"series": instance % 2, "values": "1x8"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "7m", "alertname": "DatabaseDown", "exp_alerts": []},
+            {"eval_time": "20m", "alertname": "DatabaseDown", "exp_alerts": fired},
+        ],
+    }
+
+    promtool_test([test], rules, tmp_path)
