@@ -175,6 +175,8 @@ DESCRIPTIONS = {
     "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "
     "has no target for it at all: its processes are down, restarting, not listening, or not "
     "discovered. Read its logs first.",
+    "Watchdog": "Always firing, on purpose: it proves Prometheus evaluates the rules and "
+    "Alertmanager delivers. Route it to a dead man's switch that raises the alarm when it stops.",
     "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
     "lasts. Check that PostgreSQL runs and accepts connections.",
     "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
@@ -218,6 +220,8 @@ def alert_rules(
     availability = [
         _alert("ApiDown", api_down, "1m", "critical", "No replica of the API answers Prometheus' scrapes."),
         _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary,
+               {"job": target.job}),
+        _alert("Watchdog", "vector(1)", None, "none", "The alerting pipeline works.",
                {"job": target.job}),
     ]  # fmt: skip
     burns = []

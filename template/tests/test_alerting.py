@@ -138,11 +138,16 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
                         pages.append(notification)
                 time.sleep(0.5)
             page = pages[0] if pages else next_notification(received, deadline)
+            watchdog = next_notification(received, deadline)
+            while watchdog["receiver"] != "watchdog":
+                watchdog = next_notification(received, deadline)
             # The slow burns fired too, and wait behind the fast ones of the same budget.
             slow_burns = wait_for_alerts(alertmanager_url, "ErrorBudgetBurn", "warning")
 
     assert page["receiver"] == "page"
     assert page["status"] == "firing"
+    # The always-firing alert reaches a receiver of its own (a dead man's switch in production).
+    assert [alert["labels"]["alertname"] for alert in watchdog["alerts"]] == ["Watchdog"]
     # Grouped by alert and severity: the fast burns of every window in one notification.
     assert page["groupLabels"] == {"alertname": "ErrorBudgetBurn", "severity": "critical"}
     for alert in page["alerts"]:

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
-from stack import slo
+from stack import alerting, slo
 from stack.__main__ import main
 from stack.processes import free_port
+from stack.services import ALERTMANAGER_CONFIG
 from stack.tools import PROMTOOL
 
 from .programs import require
@@ -189,3 +190,24 @@ def test_database_down_on_cloudnativepg_fires_when_no_instance_is_left(tmp_path:
     }
 
     promtool_test([test], rules, tmp_path)
+
+
+def test_slo_check_fails_in_ci_while_alerts_reach_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CI", "true")
+
+    assert main(["slo", "--check"]) == 1
+    assert "Alerts reach nobody: the `page` and `ticket` receivers" in capsys.readouterr().err
+    assert main(["slo", "--check", "--receivers-optional"]) == 0
+    assert "Alerts reach nobody" in capsys.readouterr().err  # allowed, and still said
+
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
+    for receiver in config["receivers"]:
+        receiver["webhook_configs"] = [{"url": "https://alerts.example.com/hooks/items"}]
+    delivering = tmp_path / "alertmanager.yml"
+    delivering.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setattr(alerting, "ALERTMANAGER_CONFIG", delivering)
+
+    assert main(["slo", "--check"]) == 0
+    assert "Alerts reach nobody" not in capsys.readouterr().err
