@@ -19,7 +19,7 @@ import yaml
 from prometheus_client.utils import floatToGoString
 
 from .package import LATENCY_BUCKETS
-from .services import CHART_DIR, PROJECT_ROOT
+from .services import CHART_DIR, PROJECT_ROOT, REPOSITORY_URL
 from .verdicts import Verdict
 
 SLO_FILE = PROJECT_ROOT / "k6" / "slo.json"
@@ -107,8 +107,11 @@ class Objective:
         return round(1 - self.quantile, 6)
 
     def share_within(self, window: str = WINDOW, api: str = COMPOSE.api) -> str:
-        """PromQL: the share of requests answered within the objective's latency, per identity."""
-        selector = self.selector(api)
+        """PromQL: the share of requests answered within the objective's latency, per identity.
+
+        Server errors are left out: a 5xx answered fast met no latency objective, and it is the
+        error SLI's already."""
+        selector = f'{self.selector(api)},status_class!="5xx"'
         bucket = f'http_request_duration_seconds_bucket{{{selector},le="{self.le}"}}'
         count = f"http_request_duration_seconds_count{{{selector}}}"
         return (
@@ -169,7 +172,9 @@ WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
 SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
 RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
-RUNBOOKS = RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()  # what runbook_url links
+# What runbook_url links: a page a notification's reader can open, on the repository's web site
+# (its default branch), not a path that means something only inside a checkout.
+RUNBOOKS = f"{REPOSITORY_URL}/blob/main/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
 # What each alert means and where to look first; docs/runbooks.md says more.
 DESCRIPTIONS = {
     "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "

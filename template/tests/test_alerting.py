@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from stack import slo
 from stack.api import serving_api
 from stack.native import native_prometheus_config
 from stack.processes import free_port, running
@@ -152,7 +153,7 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
     assert page["groupLabels"] == {"alertname": "ErrorBudgetBurn", "severity": "critical"}
     for alert in page["alerts"]:
         assert alert["labels"]["window"] in {"1h", "6h"}
-        assert alert["annotations"]["runbook_url"] == "docs/runbooks.md#errorbudgetburn"
+        assert alert["annotations"]["runbook_url"] == f"{slo.RUNBOOKS}#errorbudgetburn"
     assert {alert["labels"]["window"] for alert in slow_burns} == {"1d", "3d"}
     for alert in slow_burns:
         assert alert["status"]["state"] == "suppressed"

@@ -11,7 +11,7 @@ import yaml
 from stack import alerting, slo
 from stack.__main__ import main
 from stack.processes import free_port
-from stack.services import ALERTMANAGER_CONFIG
+from stack.services import ALERTMANAGER_CONFIG, REPOSITORY_URL
 from stack.tools import PROMTOOL
 
 from .programs import require
@@ -74,7 +74,9 @@ def test_every_alert_explains_itself_and_links_a_runbook_that_exists() -> None:
         assert annotations["summary"]
         assert annotations["description"]
         page, anchor = annotations["runbook_url"].split("#")
-        assert page == slo.RUNBOOKS
+        # A link a notification's reader can follow: the repository's page of the runbooks.
+        assert page == f"{REPOSITORY_URL}/blob/main/docs/runbooks.md"
+        assert page.startswith("https://")
         assert anchor in sections, alert["alert"]
 
 
@@ -211,3 +213,45 @@ def test_slo_check_fails_in_ci_while_alerts_reach_nobody(
 
     assert main(["slo", "--check"]) == 0
     assert "Alerts reach nobody" not in capsys.readouterr().err
+
+
+def test_fast_server_errors_do_not_count_as_within_latency(tmp_path: Path) -> None:
+    # Each minute, 50 list requests fail fast with a 500; of the 50 answered, 10 take a second.
+    # Counted as fast, the errors would halve the slow share to 10 % (under the p99's fast-burn
+    # threshold, 14.4 %); of the answered requests, 20 % are slow.
+    generated = slo.alert_rules(*slo.load_slo())
+    where = 'job="backend",method="GET",route="/items"'
+    answered = {"0.25": 40, "0.5": 40, "+Inf": 50}
+    series = [
+        {"series": f'http_request_duration_seconds_bucket{{{where},status_class="{cls}",le="{le}"}}',
+         "values": f"0+{count}x30"}
+        for cls, buckets in (("5xx", dict.fromkeys(answered, 50)), ("2xx", answered))
+        for le, count in buckets.items()
+    ] + [
+        {"series": f'http_request_duration_seconds_count{{{where},status_class="{cls}"}}',
+         "values": "0+50x30"}
+        for cls in ("5xx", "2xx")
+    ]  # fmt: skip
+    # 20 % slow burns the p99 budget (1 %) past every window's factor, the p95 budget (5 %) past
+    # the slow windows' (3x, 1x) only.
+    burning = {("0.99", window) for window in ("1h", "6h", "1d", "3d")} | {
+        ("0.95", "1d"),
+        ("0.95", "3d"),
+    }
+    expected = [
+        {"exp_labels": rule["labels"] | {"job": "backend"}, "exp_annotations": rule["annotations"]}
+        for group in generated["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "LatencyBudgetBurn"
+        and rule["labels"]["operation"] == "list"
+        and (rule["labels"]["quantile"], rule["labels"]["window"]) in burning
+    ]
+    test = {
+        "interval": "1m",
+        "input_series": series,
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": "LatencyBudgetBurn", "exp_alerts": expected}
+        ],
+    }
+
+    promtool_test([test], {"slo.rules.yml": yaml.safe_dump(generated)}, tmp_path)
