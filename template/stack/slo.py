@@ -182,6 +182,9 @@ DESCRIPTIONS = {
     "discovered. Read its logs first.",
     "Watchdog": "Always firing, on purpose: it proves Prometheus evaluates the rules and "
     "Alertmanager delivers. Route it to a dead man's switch that raises the alarm when it stops.",
+    "LogsDropped": "Log records are not reaching OpenSearch (log_records_dropped_total, by "
+    "reason): OpenSearch down, slow, refusing documents, or the queue overflowing. Requests are "
+    "not affected; what is dropped is lost to search but still on stdout.",
     "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
     "lasts. Check that PostgreSQL runs and accepts connections.",
     "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
@@ -222,12 +225,14 @@ def alert_rules(
     # Down is every replica down (one of three is the orchestrator's to replace), or the target
     # gone from Prometheus altogether (absent(): no `up` series left to be 0).
     api_down = f"max by ({IDENTITY}) (up{{{target.api}}}) == 0 or absent(up{{{target.api}}})"
+    logs_dropped = f"sum by ({IDENTITY}) (rate(log_records_dropped_total{{{target.api}}}[15m])) > 0"
     availability = [
         _alert("ApiDown", api_down, "1m", "critical", "No replica of the API answers Prometheus' scrapes."),
         _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary,
                {"job": target.job}),
         _alert("Watchdog", "vector(1)", None, "none", "The alerting pipeline works.",
                {"job": target.job}),
+        _alert("LogsDropped", logs_dropped, "5m", "warning", "Log records are being dropped instead of shipped."),
     ]  # fmt: skip
     burns = []
     for burn in BURN_RATES:
