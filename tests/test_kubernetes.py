@@ -61,7 +61,7 @@ stringData:
         ),
         pytest.param(
             f"{CHART}/files/slo.rules.yml",
-            [("ratio_rate1h > 0.144", "ratio_rate1h > 0.2")],
+            [("} > 0.144", "} > 0.2")],
             "slo-sync",
             f"{CHART}/files/slo.rules.yml does not match k6/slo.json",
             id="rule-drifts-from-the-slo-file",

@@ -18,8 +18,8 @@ import httpx
 import yaml
 from prometheus_client.utils import floatToGoString
 
-from .package import LATENCY_BUCKETS, SERVICE_NAME
-from .services import CHART_DIR, PROJECT_ROOT
+from .package import LATENCY_BUCKETS
+from .services import CHART_DIR, PROJECT_ROOT, REPOSITORY_URL
 from .verdicts import Verdict
 
 SLO_FILE = PROJECT_ROOT / "k6" / "slo.json"
@@ -31,24 +31,54 @@ DASHBOARD_FILE = DASHBOARDS_DIR / "slo.json"
 CHART_DASHBOARDS = ("api.json", "slo.json")
 HEADER = "# Generated from k6/slo.json by `nox -s slo`: edit the SLO file, not this one.\n"
 WINDOW = "5m"
-# The API's scrape job, named "backend" in Compose, native `up` and the chart's ServiceMonitor.
-JOB = 'job="backend"'
+# The labels that tell one deployment of the service from another: its scrape job (Compose and
+# native `up`: "backend"; Kubernetes: the release's Service, one job per release) and, on
+# Kubernetes, its namespace. Every ratio is kept per identity, so two releases (staging and prod,
+# or two services from this template) in one Prometheus never merge into one SLI.
+IDENTITY = "namespace, job"
+# In the chart's rules, placeholders its PrometheusRule replaces with the release's own values
+# (templates/prometheusrule.yaml): the file stays plain PromQL that promtool checks.
+RELEASE_JOB = "${RELEASE_JOB}"
+RELEASE_NAMESPACE = "${RELEASE_NAMESPACE}"
+CNPG_CLUSTER = "${CNPG_CLUSTER}"
+RELEASE_UID = "${RELEASE_UID}"  # a dashboard uid's release part: Grafana allows 40 characters
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where the rules run: what tells them PostgreSQL is down differs."""
+    """Where the rules run: which series are the API's, and what tells them PostgreSQL is down."""
 
+    api: str  # label matchers of the API's own series
+    job: str  # the API's scrape job: DatabaseDown carries it, so it mutes this API's alerts only
     database_down: str
     database_down_summary: str
 
 
-COMPOSE = Target("pg_up == 0", "postgres-exporter cannot reach PostgreSQL.")
-# CloudNativePG's exporter, in each instance of deploy/cnpg/cluster.yaml.
-KUBERNETES = Target(
-    f'max(cnpg_collector_up{{cluster="{SERVICE_NAME}-db"}}) == 0',
-    "No instance of the CloudNativePG cluster reaches PostgreSQL.",
+COMPOSE = Target(
+    'job="backend"',
+    "backend",
+    # No absent(): native `up` without postgres-exporter has no pg_up at all.
+    "max by (namespace) (pg_up) == 0",
+    "postgres-exporter cannot reach PostgreSQL.",
 )
+# CloudNativePG's exporter, in each instance of the cluster (deploy/cnpg/cluster.yaml); no
+# instance left to export (the cluster deleted, every pod gone) is down too.
+_CNPG = f'cnpg_collector_up{{cluster="{CNPG_CLUSTER}",namespace="{RELEASE_NAMESPACE}"}}'
+KUBERNETES = Target(
+    f'job="{RELEASE_JOB}",namespace="{RELEASE_NAMESPACE}"',
+    RELEASE_JOB,
+    f"max by (namespace, cluster) ({_CNPG}) == 0 or absent({_CNPG})",
+    "No instance of the CloudNativePG cluster reaches PostgreSQL, or none is left.",
+)
+
+
+def for_release(rules: str, job: str, namespace: str, cluster: str) -> str:
+    """The chart's rules as one release gets them: what its PrometheusRule's `replace` does."""
+    return (
+        rules.replace(RELEASE_JOB, job)
+        .replace(RELEASE_NAMESPACE, namespace)
+        .replace(CNPG_CLUSTER, cluster)
+    )
 
 
 @dataclass(frozen=True)
@@ -59,9 +89,8 @@ class Objective:
     quantile: float  # 0.95
     seconds: float  # 0.25
 
-    @property
-    def selector(self) -> str:
-        return f'{JOB},method="{self.method}",route="{self.route}"'
+    def selector(self, api: str) -> str:
+        return f'{api},method="{self.method}",route="{self.route}"'
 
     @property
     def le(self) -> str:
@@ -77,11 +106,18 @@ class Objective:
         """The share of requests allowed to be slower: 0.05 for a p95."""
         return round(1 - self.quantile, 6)
 
-    def share_within(self, window: str = WINDOW) -> str:
-        """PromQL: the share of requests answered within the objective's latency."""
-        bucket = f'http_request_duration_seconds_bucket{{{self.selector},le="{self.le}"}}'
-        count = f"http_request_duration_seconds_count{{{self.selector}}}"
-        return f"sum(rate({bucket}[{window}])) / sum(rate({count}[{window}]))"
+    def share_within(self, window: str = WINDOW, api: str = COMPOSE.api) -> str:
+        """PromQL: the share of requests answered within the objective's latency, per identity.
+
+        Server errors are left out: a 5xx answered fast met no latency objective, and it is the
+        error SLI's already."""
+        selector = f'{self.selector(api)},status_class!="5xx"'
+        bucket = f'http_request_duration_seconds_bucket{{{selector},le="{self.le}"}}'
+        count = f"http_request_duration_seconds_count{{{selector}}}"
+        return (
+            f"sum by ({IDENTITY}) (rate({bucket}[{window}]))"
+            f" / sum by ({IDENTITY}) (rate({count}[{window}]))"
+        )
 
 
 def load_slo() -> tuple[float, list[Objective]]:
@@ -94,9 +130,22 @@ def load_slo() -> tuple[float, list[Objective]]:
     return float(slo["error_rate"]), objectives
 
 
-def error_ratio(window: str = WINDOW) -> str:
-    errors = f'sum(rate(http_requests_total{{{JOB},status_code=~"5.."}}[{window}]))'
-    return f"({errors} or vector(0)) / sum(rate(http_requests_total{{{JOB}}}[{window}]))"
+# Requests that are not the users': probes (/health/*), scrapes (/metrics, unmeasured anyway) and
+# paths no route matched (scanners, typos). Counted as good traffic they dilute the error ratio:
+# three pods' probes beside 1 req/s of users failing 20 % would read 10.5 %, under the fast page.
+NOT_USERS = 'route!~"/health/.*|/metrics|unmatched"'
+
+
+def error_ratio(window: str = WINDOW, api: str = COMPOSE.api) -> str:
+    """PromQL: the share of the users' requests answered with a 5xx, per identity."""
+    users = f"{api},{NOT_USERS}"
+    errors = (
+        f'sum by ({IDENTITY}) (rate(http_requests_total{{{users},status_code=~"5.."}}[{window}]))'
+    )
+    requests = f"sum by ({IDENTITY}) (rate(http_requests_total{{{users}}}[{window}]))"
+    # An identity without a 5xx series yet has a ratio of 0, not none (`or vector(0)` would add
+    # one unlabelled 0 that matches no identity's denominator).
+    return f"({errors} or 0 * {requests}) / {requests}"
 
 
 @dataclass(frozen=True)
@@ -123,11 +172,19 @@ WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
 SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
 RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
-RUNBOOKS = RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()  # what runbook_url links
+# What runbook_url links: a page a notification's reader can open, on the repository's web site
+# (its default branch), not a path that means something only inside a checkout.
+RUNBOOKS = f"{REPOSITORY_URL}/blob/main/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
 # What each alert means and where to look first; docs/runbooks.md says more.
 DESCRIPTIONS = {
-    "ApiDown": "No scrape of the API has succeeded for a minute: its processes are down, "
-    "restarting, or not listening. Read its logs first.",
+    "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "
+    "has no target for it at all: its processes are down, restarting, not listening, or not "
+    "discovered. Read its logs first.",
+    "Watchdog": "Always firing, on purpose: it proves Prometheus evaluates the rules and "
+    "Alertmanager delivers. Route it to a dead man's switch that raises the alarm when it stops.",
+    "LogsDropped": "Log records are not reaching OpenSearch (log_records_dropped_total, by "
+    "reason): OpenSearch down, slow, refusing documents, or the queue overflowing. Requests are "
+    "not affected; what is dropped is lost to search but still on stdout.",
     "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
     "lasts. Check that PostgreSQL runs and accepts connections.",
     "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
@@ -137,16 +194,16 @@ DESCRIPTIONS = {
 }
 
 
-def recording_rules(objectives: list[Objective]) -> list[dict[str, Any]]:
+def recording_rules(objectives: list[Objective], api: str) -> list[dict[str, Any]]:
     """The ratios every burn-rate alert compares, once per window."""
     rules: list[dict[str, Any]] = [
-        {"record": f"{ERRORS}{window}", "expr": error_ratio(window)} for window in WINDOWS
+        {"record": f"{ERRORS}{window}", "expr": error_ratio(window, api)} for window in WINDOWS
     ]
     for objective in objectives:
         rules += [
             {
                 "record": f"{SLOW}{window}",
-                "expr": f"1 - ({objective.share_within(window)})",
+                "expr": f"1 - ({objective.share_within(window, api)})",
                 "labels": objective.labels,
             }
             for window in WINDOWS
@@ -154,18 +211,28 @@ def recording_rules(objectives: list[Objective]) -> list[dict[str, Any]]:
     return rules
 
 
-def _burning(record: str, burn: BurnRate, budget: float, selector: str = "") -> str:
+def _burning(record: str, burn: BurnRate, budget: float, matchers: str) -> str:
+    """PromQL: the recorded ratio over both windows above the burn's threshold. `matchers` pick
+    this deployment's ratios: another release's rules record theirs under the same name."""
     threshold = f"{round(burn.factor * budget, 6):g}"
-    long, short = f"{record}{burn.long}{selector}", f"{record}{burn.short}{selector}"
+    long, short = f"{record}{burn.long}{{{matchers}}}", f"{record}{burn.short}{{{matchers}}}"
     return f"{long} > {threshold} and {short} > {threshold}"
 
 
 def alert_rules(
     error_rate: float, objectives: list[Objective], target: Target = COMPOSE
 ) -> dict[str, Any]:
+    # Down is every replica down (one of three is the orchestrator's to replace), or the target
+    # gone from Prometheus altogether (absent(): no `up` series left to be 0).
+    api_down = f"max by ({IDENTITY}) (up{{{target.api}}}) == 0 or absent(up{{{target.api}}})"
+    logs_dropped = f"sum by ({IDENTITY}) (rate(log_records_dropped_total{{{target.api}}}[15m])) > 0"
     availability = [
-        _alert("ApiDown", f"up{{{JOB}}} == 0", "1m", "critical", "The API does not answer Prometheus' scrapes."),
-        _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary),
+        _alert("ApiDown", api_down, "1m", "critical", "No replica of the API answers Prometheus' scrapes."),
+        _alert("DatabaseDown", target.database_down, "1m", "critical", target.database_down_summary,
+               {"job": target.job}),
+        _alert("Watchdog", "vector(1)", None, "none", "The alerting pipeline works.",
+               {"job": target.job}),
+        _alert("LogsDropped", logs_dropped, "5m", "warning", "Log records are being dropped instead of shipped."),
     ]  # fmt: skip
     burns = []
     for burn in BURN_RATES:
@@ -173,7 +240,7 @@ def alert_rules(
         burns.append(
             _alert(
                 "ErrorBudgetBurn",
-                _burning(ERRORS, burn, error_rate),
+                _burning(ERRORS, burn, error_rate, target.api),
                 None,
                 burn.severity,
                 f"5xx responses are spending {spent}.",
@@ -181,7 +248,7 @@ def alert_rules(
             )
         )
         for objective in objectives:
-            selector = "{" + ",".join(f'{k}="{v}"' for k, v in objective.labels.items()) + "}"
+            selector = ",".join([target.api, *(f'{k}="{v}"' for k, v in objective.labels.items())])
             burns.append(
                 _alert(
                     "LatencyBudgetBurn",
@@ -196,7 +263,7 @@ def alert_rules(
     return {
         "groups": [
             {"name": "availability", "rules": availability},
-            {"name": "slo-ratios", "rules": recording_rules(objectives)},
+            {"name": "slo-ratios", "rules": recording_rules(objectives, target.api)},
             {"name": "slo-burn-rates", "rules": burns},
         ]
     }
@@ -223,11 +290,52 @@ def _alert(
     }
 
 
+# What every panel selects: the deployment the dashboard's variables pick (Compose: job backend,
+# no namespace; the chart's copies are pinned to their release).
+DASHBOARD_API = 'job="$job",namespace=~"$namespace"'
+
+
+def _variable(name: str, query: str, include_all: bool) -> dict[str, Any]:
+    variable: dict[str, Any] = {
+        "name": name,
+        "type": "query",
+        "datasource": {"type": "prometheus", "uid": "prometheus"},
+        "query": {"query": query, "refId": name},
+        "refresh": 2,  # on time range change: a new release shows up
+        "includeAll": include_all,
+    }
+    # "All" namespaces also matches series without one (Compose, native `up`).
+    return variable | ({"allValue": ".*"} if include_all else {})
+
+
+# Pick a deployment: a scrape job of the API, and its namespace on Kubernetes.
+DASHBOARD_VARIABLES = [
+    _variable("job", "label_values(http_requests_total, job)", include_all=False),
+    _variable(
+        "namespace", 'label_values(http_requests_total{job="$job"}, namespace)', include_all=True
+    ),
+]
+
+
+def for_chart(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """A dashboard as the chart ships it: one per release (its own uid and title), its variables
+    pinned to the release's job and namespace. templates/dashboards.yaml fills the placeholders."""
+    pinned = [
+        {"name": "job", "type": "constant", "query": RELEASE_JOB, "hide": 2},
+        {"name": "namespace", "type": "constant", "query": RELEASE_NAMESPACE, "hide": 2},
+    ]
+    return dashboard | {
+        "uid": f"{dashboard['uid']}-{RELEASE_UID}",
+        "title": f"{dashboard['title']} ({RELEASE_NAMESPACE}/{RELEASE_JOB})",
+        "templating": {"list": pinned},
+    }
+
+
 def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, Any]:
     panels = [
         _panel(
             f"Error ratio (objective: below {error_rate:.1%})",
-            error_ratio("1m"),
+            error_ratio("1m", DASHBOARD_API),
             "percentunit",
             error_rate,
             0,
@@ -241,7 +349,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
         panels.append(
             _panel(
                 title,
-                objective.share_within("1m"),
+                objective.share_within("1m", DASHBOARD_API),
                 "percentunit",
                 objective.quantile,
                 index,
@@ -255,6 +363,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
         "schemaVersion": 39,
         "time": {"from": "now-30m", "to": "now"},
         "refresh": "10s",
+        "templating": {"list": DASHBOARD_VARIABLES},
         "panels": panels,
     }
 
@@ -299,10 +408,11 @@ def rendered() -> dict[Path, str]:
     if CHART_DIR is not None:
         files[CHART_DIR / "files" / "slo.rules.yml"] = rules(KUBERNETES)
         for name in CHART_DASHBOARDS:
-            copied = (
+            source = (
                 dashboard if name == DASHBOARD_FILE.name else (DASHBOARDS_DIR / name).read_text()
             )
-            files[CHART_DIR / "files" / "dashboards" / name] = copied
+            copied = for_chart(json.loads(source))
+            files[CHART_DIR / "files" / "dashboards" / name] = json.dumps(copied, indent=2) + "\n"
     return files
 
 
@@ -338,10 +448,21 @@ class GateError(Exception):
     """Prometheus could not be asked, or refused a query (a bad --window, say)."""
 
 
+def deployment(job: str, namespace: str | None = None) -> str:
+    """Label matchers of one deployment's API series: its scrape job, and namespace if given."""
+    matchers = {"job": job} | ({"namespace": namespace} if namespace else {})
+    return ",".join(f"{label}={json.dumps(value)}" for label, value in matchers.items())
+
+
 def gate(
-    prometheus: str, window: str, error_rate: float, objectives: list[Objective]
+    prometheus: str,
+    window: str,
+    error_rate: float,
+    objectives: list[Objective],
+    api: str = COMPOSE.api,
 ) -> list[Verdict]:
-    """Each objective measured by the Prometheus at `prometheus` over the last `window`.
+    """Each objective measured by the Prometheus at `prometheus` over the last `window`, on the
+    series `api` selects (one deployment: `deployment()`).
 
     An objective without requests in the window fails: a gate on no traffic proves nothing.
     """
@@ -367,10 +488,10 @@ def gate(
             measured = "no requests" if share is None else f"{share:.2%}"
             return Verdict(operation, objective, measured, share is not None and passed)
 
-        errors = measure(error_ratio(window))
+        errors = measure(error_ratio(window, api))
         verdicts = [verdict("all", f"5xx <= {error_rate:.2%}", errors, (errors or 0) <= error_rate)]
         for objective in objectives:
-            share = measure(objective.share_within(window))
+            share = measure(objective.share_within(window, api))
             promise = f"{objective.quantile:.0%} within {objective.seconds * 1000:g} ms"
             verdicts.append(
                 verdict(objective.operation, promise, share, (share or 0) >= objective.quantile)

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from stack import slo
 from stack.api import serving_api
 from stack.native import native_prometheus_config
 from stack.processes import free_port, running
@@ -138,28 +139,38 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
                         pages.append(notification)
                 time.sleep(0.5)
             page = pages[0] if pages else next_notification(received, deadline)
+            watchdog = next_notification(received, deadline)
+            while watchdog["receiver"] != "watchdog":
+                watchdog = next_notification(received, deadline)
             # The slow burns fired too, and wait behind the fast ones of the same budget.
             slow_burns = wait_for_alerts(alertmanager_url, "ErrorBudgetBurn", "warning")
 
     assert page["receiver"] == "page"
     assert page["status"] == "firing"
+    # The always-firing alert reaches a receiver of its own (a dead man's switch in production).
+    assert [alert["labels"]["alertname"] for alert in watchdog["alerts"]] == ["Watchdog"]
     # Grouped by alert and severity: the fast burns of every window in one notification.
     assert page["groupLabels"] == {"alertname": "ErrorBudgetBurn", "severity": "critical"}
     for alert in page["alerts"]:
         assert alert["labels"]["window"] in {"1h", "6h"}
-        assert alert["annotations"]["runbook_url"] == "docs/runbooks.md#errorbudgetburn"
+        assert alert["annotations"]["runbook_url"] == f"{slo.RUNBOOKS}#errorbudgetburn"
     assert {alert["labels"]["window"] for alert in slow_burns} == {"1d", "3d"}
     for alert in slow_burns:
         assert alert["status"]["state"] == "suppressed"
         assert alert["status"]["inhibitedBy"]
 
 
-def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
+def test_api_down_inhibits_the_budget_alerts_of_its_own_deployment_only(tmp_path: Path) -> None:
+    prod, staging = (
+        {"job": "backend", "namespace": "prod"},
+        {"job": "backend", "namespace": "staging"},
+    )
     sent = [
-        {"alertname": "ApiDown", "severity": "critical", "job": "backend"},
+        {"alertname": "ApiDown", "severity": "critical", **prod},
         {"alertname": "LatencyBudgetBurn", "severity": "critical", "window": "1h",
-         "operation": "get", "quantile": "0.95"},
-        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h"},
+         "operation": "get", "quantile": "0.95", **prod},
+        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h", **prod},
+        {"alertname": "ErrorBudgetBurn", "severity": "critical", "window": "1h", **staging},
     ]  # fmt: skip
     with (
         recording_server() as (webhook_url, received),
@@ -171,14 +182,19 @@ def test_api_down_inhibits_the_budget_alerts(tmp_path: Path) -> None:
         posted.raise_for_status()
         first = next_notification(received, time.monotonic() + 30)
         states = {
-            name: alert["status"]
+            (name, alert["labels"]["namespace"]): alert["status"]
             for name in ("ApiDown", "LatencyBudgetBurn", "ErrorBudgetBurn")
             for alert in alerts(alertmanager_url, name)
         }
 
     assert first["receiver"] == "page"
-    assert [alert["labels"]["alertname"] for alert in first["alerts"]] == ["ApiDown"]
-    assert states["ApiDown"]["state"] == "active"
+    assert {alert["labels"]["alertname"] for alert in first["alerts"]} <= {
+        "ApiDown",
+        "ErrorBudgetBurn",
+    }
+    assert states["ApiDown", "prod"]["state"] == "active"
     for muted in ("LatencyBudgetBurn", "ErrorBudgetBurn"):
-        assert states[muted]["state"] == "suppressed", muted
-        assert states[muted]["inhibitedBy"], muted
+        assert states[muted, "prod"]["state"] == "suppressed", muted
+        assert states[muted, "prod"]["inhibitedBy"], muted
+    # Another deployment's burn is its own news: prod's outage does not mute it.
+    assert states["ErrorBudgetBurn", "staging"]["state"] == "active"

@@ -103,7 +103,8 @@ def test_a_fresh_app_has_every_queried_series_at_zero(
         ("GET", "/health/ready", "503"),
     ]:
         assert requests[(("method", method), ("route", route), ("status_code", status))] == 0
-        assert durations[(("method", method), ("route", route))] == 0
+        status_class = ("status_class", f"{status[0]}xx")
+        assert durations[(("method", method), ("route", route), status_class)] == 0
     assert {
         dict(labels)["method"] for labels in samples(exposition, "http_requests_in_progress")
     } >= {"GET", "POST", "PUT", "DELETE"}

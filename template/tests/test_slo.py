@@ -2,12 +2,19 @@
 it, and its latencies must be bucket boundaries of the API's histogram."""
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from stack import slo
+import yaml
+from stack import alerting, slo
 from stack.__main__ import main
 from stack.processes import free_port
+from stack.services import ALERTMANAGER_CONFIG, REPOSITORY_URL
+from stack.tools import PROMTOOL
+
+from .programs import require
 
 
 def test_the_generated_files_match_the_slo_file() -> None:
@@ -49,7 +56,8 @@ def test_each_objective_gets_a_burn_rate_alert_per_window_pair() -> None:
     assert {rule["labels"]["window"] for rule in errors} == windows
     # 14.4 times a 1% budget, over the hour and the last five minutes.
     assert errors[0]["expr"] == (
-        "slo:errors:ratio_rate1h > 0.144 and slo:errors:ratio_rate5m > 0.144"
+        'slo:errors:ratio_rate1h{job="backend"} > 0.144'
+        ' and slo:errors:ratio_rate5m{job="backend"} > 0.144'
     )
 
 
@@ -66,7 +74,9 @@ def test_every_alert_explains_itself_and_links_a_runbook_that_exists() -> None:
         assert annotations["summary"]
         assert annotations["description"]
         page, anchor = annotations["runbook_url"].split("#")
-        assert page == slo.RUNBOOKS
+        # A link a notification's reader can follow: the repository's page of the runbooks.
+        assert page == f"{REPOSITORY_URL}/blob/main/docs/runbooks.md"
+        assert page.startswith("https://")
         assert anchor in sections, alert["alert"]
 
 
@@ -92,3 +102,156 @@ def test_the_gate_says_when_prometheus_cannot_be_asked(capsys: pytest.CaptureFix
 
     assert code == 1
     assert f"slo --gate failed: cannot reach Prometheus at {nowhere}" in capsys.readouterr().err
+
+
+def promtool_test(tests: list[dict[str, Any]], rules: dict[str, str], workdir: Path) -> None:
+    """`promtool test rules` on these rule files (name: text) and tests; fails with its report."""
+    [promtool] = require(PROMTOOL)
+    for name, text in rules.items():
+        (workdir / name).write_text(text, encoding="utf-8")
+    document = {"rule_files": list(rules), "evaluation_interval": "1m", "tests": tests}
+    test_file = workdir / "test.yml"
+    test_file.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    result = subprocess.run(
+        [promtool, "test", "rules", test_file.name],
+        cwd=workdir, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def requests_of(
+    job: str, namespace: str, errors_per_minute: int, ok_per_minute: int
+) -> list[dict[str, str]]:
+    where = f'job="{job}",namespace="{namespace}",method="GET",route="/items"'
+    return [
+        {"series": f'http_requests_total{{{where},status_code="500"}}',
+         "values": f"0+{errors_per_minute}x30"},
+        {"series": f'http_requests_total{{{where},status_code="200"}}',
+         "values": f"0+{ok_per_minute}x30"},
+        {"series": f'up{{job="{job}",namespace="{namespace}",instance="{job}-0"}}',
+         "values": "1x30"},
+    ]  # fmt: skip
+
+
+def test_two_releases_in_one_prometheus_alert_independently(tmp_path: Path) -> None:
+    # prod fails half its requests while a busier staging is healthy: merged, they would read
+    # 25 %; each release's rules (the chart's, scoped as its PrometheusRule scopes them) see only
+    # their own.
+    generated = slo.alert_rules(*slo.load_slo(), slo.KUBERNETES)
+    chart_rules = yaml.safe_dump(generated, width=200)
+    releases = {"prod": "items-prod", "staging": "items-staging"}
+    rules = {
+        f"{namespace}.yml": slo.for_release(chart_rules, job, namespace, f"{job}-db")
+        for namespace, job in releases.items()
+    }
+    burning = [
+        {"exp_labels": rule["labels"] | {"job": "items-prod", "namespace": "prod"},
+         "exp_annotations": rule["annotations"]}
+        for group in generated["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "ErrorBudgetBurn"
+    ]  # fmt: skip
+    test = {
+        "interval": "1m",
+        "input_series": requests_of("items-prod", "prod", 50, 50)
+        + requests_of("items-staging", "staging", 0, 300),
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": "ErrorBudgetBurn", "exp_alerts": burning},
+            {"eval_time": "20m", "alertname": "ApiDown", "exp_alerts": []},
+        ],
+    }
+
+    promtool_test([test], rules, tmp_path)
+
+
+def test_database_down_on_cloudnativepg_fires_when_no_instance_is_left(tmp_path: Path) -> None:
+    generated = slo.alert_rules(*slo.load_slo(), slo.KUBERNETES)
+    rules = {"prod.yml": slo.for_release(yaml.safe_dump(generated), "items", "prod", "items-db")}
+    [database_down] = [
+        rule for group in generated["groups"] for rule in group["rules"]
+        if rule.get("alert") == "DatabaseDown"
+    ]  # fmt: skip
+    fired = [
+        {"exp_labels": database_down["labels"]
+         | {"job": "items", "namespace": "prod", "cluster": "items-db"},
+         "exp_annotations": database_down["annotations"]},
+    ]  # fmt: skip
+    instance = 'cnpg_collector_up{cluster="items-db",namespace="prod",pod="items-db-%d"}'
+    test = {
+        "interval": "1m",
+        # One instance of two stops reaching PostgreSQL (a failover's business), then both pods
+        # are gone: their exporter's series end.
+        "input_series": [
+            {"series": instance % 1, "values": "1x4 0x4"},
+            {"series": instance % 2, "values": "1x8"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "7m", "alertname": "DatabaseDown", "exp_alerts": []},
+            {"eval_time": "20m", "alertname": "DatabaseDown", "exp_alerts": fired},
+        ],
+    }
+
+    promtool_test([test], rules, tmp_path)
+
+
+def test_slo_check_fails_in_ci_while_alerts_reach_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CI", "true")
+
+    assert main(["slo", "--check"]) == 1
+    assert "Alerts reach nobody: the `page` and `ticket` receivers" in capsys.readouterr().err
+    assert main(["slo", "--check", "--receivers-optional"]) == 0
+    assert "Alerts reach nobody" in capsys.readouterr().err  # allowed, and still said
+
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
+    for receiver in config["receivers"]:
+        receiver["webhook_configs"] = [{"url": "https://alerts.example.com/hooks/items"}]
+    delivering = tmp_path / "alertmanager.yml"
+    delivering.write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setattr(alerting, "ALERTMANAGER_CONFIG", delivering)
+
+    assert main(["slo", "--check"]) == 0
+    assert "Alerts reach nobody" not in capsys.readouterr().err
+
+
+def test_fast_server_errors_do_not_count_as_within_latency(tmp_path: Path) -> None:
+    # Each minute, 50 list requests fail fast with a 500; of the 50 answered, 10 take a second.
+    # Counted as fast, the errors would halve the slow share to 10 % (under the p99's fast-burn
+    # threshold, 14.4 %); of the answered requests, 20 % are slow.
+    generated = slo.alert_rules(*slo.load_slo())
+    where = 'job="backend",method="GET",route="/items"'
+    answered = {"0.25": 40, "0.5": 40, "+Inf": 50}
+    series = [
+        {"series": f'http_request_duration_seconds_bucket{{{where},status_class="{cls}",le="{le}"}}',
+         "values": f"0+{count}x30"}
+        for cls, buckets in (("5xx", dict.fromkeys(answered, 50)), ("2xx", answered))
+        for le, count in buckets.items()
+    ] + [
+        {"series": f'http_request_duration_seconds_count{{{where},status_class="{cls}"}}',
+         "values": "0+50x30"}
+        for cls in ("5xx", "2xx")
+    ]  # fmt: skip
+    # 20 % slow burns the p99 budget (1 %) past every window's factor, the p95 budget (5 %) past
+    # the slow windows' (3x, 1x) only.
+    burning = {("0.99", window) for window in ("1h", "6h", "1d", "3d")} | {
+        ("0.95", "1d"),
+        ("0.95", "3d"),
+    }
+    expected = [
+        {"exp_labels": rule["labels"] | {"job": "backend"}, "exp_annotations": rule["annotations"]}
+        for group in generated["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "LatencyBudgetBurn"
+        and rule["labels"]["operation"] == "list"
+        and (rule["labels"]["quantile"], rule["labels"]["window"]) in burning
+    ]
+    test = {
+        "interval": "1m",
+        "input_series": series,
+        "alert_rule_test": [
+            {"eval_time": "20m", "alertname": "LatencyBudgetBurn", "exp_alerts": expected}
+        ],
+    }
+
+    promtool_test([test], {"slo.rules.yml": yaml.safe_dump(generated)}, tmp_path)

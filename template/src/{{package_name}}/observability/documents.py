@@ -28,5 +28,6 @@ def document_head(
 
 
 def to_json(document: Document) -> str:
-    """One line of JSON; values JSON has no type for (a UUID, an exception) become strings."""
-    return orjson.dumps(document, default=str).decode()
+    """One line of JSON; values JSON has no type for (a UUID, a set, bytes, an exception) become
+    strings, and so do keys that are not (an `extra=` dict keyed by numbers)."""
+    return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS).decode()

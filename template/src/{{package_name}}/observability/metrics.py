@@ -29,10 +29,12 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests answered", ["method", "route", "status_code"]
 )
+# status_class (2xx..5xx): a 5xx answered fast is no request "within" its latency objective; the
+# latency SLI leaves server errors to the error SLI (stack/slo.py).
 DURATION = Histogram(
     "http_request_duration_seconds",
     "Time to answer an HTTP request",
-    ["method", "route"],
+    ["method", "route", "status_class"],
     buckets=LATENCY_BUCKETS,
 )
 # The route is known only once routing is done, so requests in flight are counted per method.
@@ -60,7 +62,10 @@ def in_progress(method: str) -> Gauge:
 @cache
 def answered(method: str, route: str, status_code: int) -> tuple[Counter, Histogram]:
     """The request counter and the latency histogram of one kind of answered request."""
-    return REQUESTS.labels(method, route, str(status_code)), DURATION.labels(method, route)
+    status_class = f"{status_code // 100}xx"
+    return REQUESTS.labels(method, route, str(status_code)), DURATION.labels(
+        method, route, status_class
+    )
 
 
 def start_at_zero(operations: Iterable[tuple[str, str, Iterable[int]]]) -> None:
