@@ -72,6 +72,9 @@ holds a full pool. Without the pooler that must fit what PostgreSQL allows.
 */}}
 {{- define "service.checkConnectionBudget" -}}
 {{- $db := .Values.database -}}
+{{- if gt (int $db.poolMinSize) (int $db.poolMaxSize) -}}
+{{- fail (printf "database.poolMinSize (%d) is above database.poolMaxSize (%d): every pod would fail to start. Lower the minimum or raise the maximum." (int $db.poolMinSize) (int $db.poolMaxSize)) -}}
+{{- end -}}
 {{- if not $db.pooler.enabled -}}
 {{- $pods := .Values.replicaCount -}}
 {{- if .Values.autoscaling.enabled }}{{ $pods = .Values.autoscaling.maxReplicas }}{{ end -}}
