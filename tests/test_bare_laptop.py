@@ -1,5 +1,5 @@
 """A default render on a machine without the system programs its tests use (Chromium,
-Prometheus, postgres-exporter, Alertmanager, Java, Maven, Helm, Jaeger): its gate passes and names every skip; with
+Prometheus, postgres-exporter, Alertmanager, PgBouncer, Java, Maven, Helm, Jaeger): its gate passes and names every skip; with
 CI=true the same gate fails and names what is missing."""
 
 import importlib.util
@@ -33,6 +33,7 @@ HIDDEN = frozenset(
         _TOOLS.POSTGRES_EXPORTER,
         _TOOLS.ALERTMANAGER,
         _TOOLS.AMTOOL,
+        _TOOLS.PGBOUNCER,
         _TOOLS.JAVA,
         _TOOLS.MAVEN,
         _TOOLS.HELM,
@@ -107,6 +108,7 @@ def test_without_the_programs_the_gate_passes_and_names_each_skip(
         "prometheus is not installed",
         "prometheus-postgres-exporter is not installed",
         "prometheus-alertmanager is not installed",
+        "pgbouncer is not installed",
         "chromium is not installed",
         "java is not installed",
         "helm is not installed",
@@ -125,6 +127,8 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     assert lint.returncode != 0
     assert "promtool is not installed" in lint.stdout + lint.stderr
     assert tests.returncode != 0
-    for name in ("prometheus", "prometheus-alertmanager", "chromium", "java", "helm", "jaeger"):
+    for name in (
+        "prometheus", "prometheus-alertmanager", "pgbouncer", "chromium", "java", "helm", "jaeger"
+    ):
         assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
     assert "CI=true" in tests.stdout

@@ -15,6 +15,8 @@ WORKFLOWS = ROOT / "template" / ".github" / "workflows"
 RENDERED_WORKFLOW = WORKFLOWS / "{% if with_kubernetes %}kubernetes.yml{% endif %}"
 TEMPLATE_WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 CHART = "deploy/helm/items-service"
+# The workflows' shared settings: the cluster's name and the operators' pinned releases.
+MANIFESTS = ("CLUSTER", "CNPG_MANIFEST", "K6_OPERATOR_BUNDLE")
 # An action pinned to a commit, the tag it is in a comment: `uses: owner/name@<sha> # v1.2.3`.
 PINNED = re.compile(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 
@@ -104,8 +106,8 @@ def test_the_template_installs_the_chart_with_the_renders_own_steps() -> None:
     assert all(step.get("working-directory") == "." for step in after_failure)
     assert [step["uses"] for step in template["steps"] if "uses" in step][:-1] == setup
     variables = yaml.safe_load(RENDERED_WORKFLOW.read_text())["env"]
-    assert {name: template["env"][name] for name in ("CLUSTER", "CNPG_MANIFEST")} == {
-        name: variables[name] for name in ("CLUSTER", "CNPG_MANIFEST")
+    assert {name: template["env"][name] for name in MANIFESTS} == {
+        name: variables[name] for name in MANIFESTS
     }
 
 

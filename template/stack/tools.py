@@ -82,6 +82,13 @@ JAEGER = Program(
     "github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 && go build -o ~/go/bin/jaeger "
     "github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger 2.13.0)",
 )
+# The pooler CloudNativePG runs in front of PostgreSQL: the test that the API's timeouts hold
+# through it. Debian installs it in /usr/sbin, on root's PATH only.
+PGBOUNCER = Program(
+    ("pgbouncer",),
+    "apt-get install pgbouncer (then /usr/sbin on PATH) · brew install pgbouncer · Windows: "
+    "in WSL2",
+)
 HELM = Program(
     ("helm",),
     "brew install helm · winget install Helm.Helm · any platform with Go: "
@@ -102,6 +109,7 @@ BY_NAME = {
         MAVEN,
         K6,
         JAEGER,
+        PGBOUNCER,
         HELM,
     )
 }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from httpx import AsyncClient, Response
+from sqlalchemy import Engine, text
 from stack.database import EmbeddedPostgres
 
 
@@ -63,3 +64,33 @@ async def test_ready_follows_the_database_down_and_back_up(
     assert live_while_down.status_code == 200
     assert up.status_code == 200
     assert items_after.json() == [created]
+
+
+async def test_ready_while_every_pooled_connection_is_busy(
+    make_client: Callable[..., AbstractAsyncContextManager[AsyncClient]], database: Engine
+) -> None:
+    # A pool of one, held by a request stuck behind a lock: the pool is saturated, the database
+    # is fine. Readiness asks on its own connection, so the pod stays in the load balancer.
+    async with make_client(
+        db_pool_min_size=1, db_pool_max_size=1, db_statement_timeout_ms=60_000
+    ) as client:
+        with database.connect() as locker:
+            locker.execute(text("LOCK TABLE items IN ACCESS EXCLUSIVE MODE"))
+            stuck = asyncio.create_task(client.get("/items"))
+            for _ in range(400):  # the request reaches the lock within moments
+                if locker.execute(text(WAITING_FOR_THE_LOCK)).scalar_one():
+                    break
+                await asyncio.sleep(0.05)
+            ready = await client.get("/health/ready")
+            locker.rollback()  # the lock goes, the stuck request ends
+        listed = await stuck
+
+    assert ready.status_code == 200
+    assert listed.status_code == 200
+
+
+# Some session of this database is waiting for a lock: the stuck request has the pool's connection.
+WAITING_FOR_THE_LOCK = (
+    "SELECT count(*) > 0 FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)

@@ -67,3 +67,17 @@ def create_pool(
         name=settings.service_name,
         open=False,
     )
+
+
+async def database_answers(settings: Settings) -> None:
+    """Readiness' question, asked on a connection of its own, opened and closed each time:
+    never one of the request pool's, so a pool saturated by slow requests does not make every
+    pod unready at once (and the load balancer send the load elsewhere, to more of the same).
+    Raises psycopg.Error or OSError when the database does not answer."""
+    async with await AsyncConnection.connect(
+        settings.database_url,
+        autocommit=True,
+        connect_timeout=settings.db_connect_timeout_s,
+        application_name=f"{settings.service_name}-readiness",
+    ) as conn:
+        await conn.execute("SELECT 1")

@@ -5,10 +5,11 @@ import logging
 from typing import Literal
 
 import psycopg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from .dependencies import AppSettings, pool_of
+from .db import database_answers
+from .dependencies import AppSettings
 from .errors import problem_responses
 from .exceptions import DatabaseUnavailableError
 
@@ -27,15 +28,12 @@ async def live() -> HealthStatus:
 
 
 @router.get("/ready", summary="Readiness: the database answers", responses=problem_responses(503))
-async def ready(request: Request, settings: AppSettings) -> HealthStatus:
-    # No check on every checkout (it would cost every request a round trip): a connection that
-    # died with a database restart fails once, and the 503 handler has the pool replace the dead.
+async def ready(settings: AppSettings) -> HealthStatus:
+    # On a connection of its own (db.database_answers), not the request pool's. The 503 handler
+    # then has the pool test its idle connections, which a database restart leaves dead.
     try:
-        async with (
-            asyncio.timeout(settings.readiness_timeout_s),
-            pool_of(request).connection() as conn,
-        ):
-            await conn.execute("SELECT 1")
+        async with asyncio.timeout(settings.readiness_timeout_s):
+            await database_answers(settings)
     except (psycopg.Error, OSError, TimeoutError) as exc:
         logger.warning("readiness check failed: %s", exc)
         raise DatabaseUnavailableError from exc

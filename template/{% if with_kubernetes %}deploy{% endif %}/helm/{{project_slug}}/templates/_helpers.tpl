@@ -20,7 +20,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{- define "service.serviceAccountName" -}}
+{{- if and (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) -}}
+{{- fail "serviceAccount.create is false: name the existing ServiceAccount in serviceAccount.name" -}}
+{{- end -}}
 {{- default (include "service.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{/*
+The hook Jobs' ServiceAccount. An existing one (serviceAccount.create false) exists before the
+hooks run: they use it, as the pods do. One the chart creates would only exist after them, so
+the hooks get their own, made by a hook just before them with the same annotations (IRSA, EKS
+Pod Identity, Workload Identity: let the cloud role trust both names).
+*/}}
+{{- define "service.hookServiceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- printf "%s-hooks" (include "service.serviceAccountName" .) | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "service.serviceAccountName" . -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "service.image" -}}
@@ -72,6 +89,9 @@ holds a full pool. Without the pooler that must fit what PostgreSQL allows.
 */}}
 {{- define "service.checkConnectionBudget" -}}
 {{- $db := .Values.database -}}
+{{- if gt (int $db.poolMinSize) (int $db.poolMaxSize) -}}
+{{- fail (printf "database.poolMinSize (%d) is above database.poolMaxSize (%d): every pod would fail to start. Lower the minimum or raise the maximum." (int $db.poolMinSize) (int $db.poolMaxSize)) -}}
+{{- end -}}
 {{- if not $db.pooler.enabled -}}
 {{- $pods := .Values.replicaCount -}}
 {{- if .Values.autoscaling.enabled }}{{ $pods = .Values.autoscaling.maxReplicas }}{{ end -}}
@@ -114,6 +134,7 @@ spec:
         app.kubernetes.io/component: {{ .component }}
     spec:
       restartPolicy: Never
+      serviceAccountName: {{ include "service.hookServiceAccountName" .root }}
       automountServiceAccountToken: false
       {{- with .root.Values.imagePullSecrets }}
       imagePullSecrets:
