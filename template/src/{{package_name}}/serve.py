@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from .proxies import DEFAULT_TRUSTED_PROXIES, trusted_proxies
 from .serving.listeners import per_worker_listeners
 from .serving.protocol import DEFAULT_HEADER_TIMEOUT_S, ServerConfig
 from .serving.supervisor import supervise
@@ -105,6 +106,13 @@ def main() -> int:
         help="seconds a request's line and headers may take (default: API_HEADER_TIMEOUT_S, "
         f"else {DEFAULT_HEADER_TIMEOUT_S:g})",
     )
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        type=_trusted_proxies,
+        default=os.environ.get("FORWARDED_ALLOW_IPS") or DEFAULT_TRUSTED_PROXIES,
+        help="peers whose X-Forwarded-For/-Proto are believed (default: FORWARDED_ALLOW_IPS, "
+        f"else {DEFAULT_TRUSTED_PROXIES}; see proxies.py)",
+    )
     args = parser.parse_args()
     configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     with contextlib.ExitStack() as cleanup:
@@ -118,7 +126,16 @@ def main() -> int:
             workers=args.workers,
             header_timeout_s=args.header_timeout,
         )
+        # Whose X-Forwarded-For is believed (proxies.py): uvicorn reads it as it loads the app.
+        config.forwarded_allow_ips = args.forwarded_allow_ips
         return serve(config)
+
+
+def _trusted_proxies(text: str) -> list[str]:
+    try:
+        return trusted_proxies(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 if __name__ == "__main__":
