@@ -171,10 +171,11 @@ async def test_openapi_documents_every_error_status(client: AsyncClient) -> None
         return set(paths[path][method]["responses"])
 
     assert documented("/items", "get") == {"200", "422", "503"}
-    assert documented("/items", "post") == {"201", "400", "413", "422", "503"}
+    assert documented("/items", "post") == {"201", "400", "413", "422", "429", "503"}
     assert documented("/items/{item_id}", "get") == {"200", "404", "422", "503"}
-    assert documented("/items/{item_id}", "put") == {"200", "400", "404", "413", "422", "503"}
-    assert documented("/items/{item_id}", "delete") == {"204", "404", "422", "503"}
+    put = {"200", "400", "404", "413", "422", "429", "503"}
+    assert documented("/items/{item_id}", "put") == put
+    assert documented("/items/{item_id}", "delete") == {"204", "404", "422", "429", "503"}
     not_found = paths["/items/{item_id}"]["get"]["responses"]["404"]["content"]
     assert list(not_found) == [PROBLEM]
 

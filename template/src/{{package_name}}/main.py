@@ -18,6 +18,7 @@ from .items.router import router as items_router
 from .limits import BodySizeLimitMiddleware
 from .observability.setup import setup as setup_observability
 from .observability.tracing import Tracing
+from .ratelimit import WriteRateLimitMiddleware
 from .settings import Settings
 
 
@@ -58,6 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last middleware added runs first: every response, a 413 or a CORS preflight included,
     # carries the request id, the CORS and the security headers, and is measured and logged.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    if settings.rate_limit_writes_per_minute:  # before the body is read; a 429 gets CORS headers
+        app.add_middleware(
+            WriteRateLimitMiddleware,
+            per_minute=settings.rate_limit_writes_per_minute,
+            burst=settings.rate_limit_write_burst,
+        )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -21,6 +21,7 @@ MAX_OFFSET = 10_000
 # Every status a route can answer is documented: Schemathesis holds the API to it.
 _BODY_ERRORS = problem_responses(400, 413, 422, 503)
 _ID_ERRORS = problem_responses(404, 422, 503)
+_WRITE_ERRORS = problem_responses(429)  # a client over its write limit (ratelimit.py)
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -49,6 +50,7 @@ async def list_items(
     status_code=status.HTTP_201_CREATED,
     responses={
         **_BODY_ERRORS,
+        **_WRITE_ERRORS,
         201: {
             "headers": {
                 "Location": {"description": "URL of the new item", "schema": {"type": "string"}}
@@ -69,7 +71,11 @@ async def get_item(request: Request, item_id: uuid.UUID) -> ItemRead:
     return await service.get_item(pool_of(request), item_id)
 
 
-@router.put("/{item_id}", summary="Replace an item", responses={**_ID_ERRORS, **_BODY_ERRORS})
+@router.put(
+    "/{item_id}",
+    summary="Replace an item",
+    responses={**_ID_ERRORS, **_BODY_ERRORS, **_WRITE_ERRORS},
+)
 async def replace_item(request: Request, item_id: uuid.UUID, data: ItemIn) -> ItemRead:
     return await service.replace_item(pool_of(request), item_id, data)
 
@@ -78,7 +84,7 @@ async def replace_item(request: Request, item_id: uuid.UUID, data: ItemIn) -> It
     "/{item_id}",
     summary="Delete an item",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_ID_ERRORS,
+    responses={**_ID_ERRORS, **_WRITE_ERRORS},
 )
 async def delete_item(request: Request, item_id: uuid.UUID) -> None:
     await service.delete_item(pool_of(request), item_id)
