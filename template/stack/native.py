@@ -3,6 +3,7 @@
 import json
 import platform
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from .migrations import MigrationError, migrate
 from .package import libpq_url
 from .private import private_folder, write_private
 from .processes import Recorded, is_healthy, port_owner, start_healthy, stop, wait_healthy
+from .roles import grant_app_role
 from .services import (
     ALERTMANAGER_DATA,
     LOG_STORAGE_MODULE,
@@ -39,6 +41,7 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 POSTGRES_DATA = STATE_DIR / "postgres"
 POSTGRES = "postgres"
+API_ROLE = "api"  # the API's database role on the embedded server
 COMPOSE_PROMETHEUS_CONFIG = PROJECT_ROOT / "compose" / "prometheus" / "prometheus.yml"
 
 
@@ -63,7 +66,7 @@ def up(env: Env) -> Started:
         migrate(env, database_url)
         service_env = {
             **env,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": _api_database_url(env, database_url),
             "API_HOST": "127.0.0.1",
             "DATA_SOURCE_NAME": exporter_dsn(database_url),
             "PROMETHEUS_MULTIPROC_DIR": str(STATE_DIR / "metrics"),
@@ -185,6 +188,15 @@ def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -
         state[POSTGRES] = recorded
         started.append(POSTGRES)
     return server.url
+
+
+def _api_database_url(env: Env, owner_url: str) -> str:
+    """The URL the API connects with: your DATABASE_URL as given, else the embedded server as a
+    role with DML only (stack/roles.py); migrations and the exporter keep the owner's."""
+    if env.get("DATABASE_URL"):
+        return owner_url
+    password = env.get("POSTGRES_PASSWORD") or secrets.token_urlsafe(24)
+    return grant_app_role(owner_url, API_ROLE, password)
 
 
 def _ensure_running(
