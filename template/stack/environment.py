@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .private import write_private
 from .services import PROJECT_ROOT, Env
 
 ENV_FILE = PROJECT_ROOT / ".env"
@@ -19,14 +20,22 @@ def ensure_env_file(env_file: Path = ENV_FILE, example: Path = ENV_EXAMPLE) -> b
     if env_file.exists():
         return False
     lines = []
-    for line in example.read_text().splitlines():
+    for line in example.read_text(encoding="utf-8").splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip() in GENERATED_SECRETS and not value.strip():
-            line = f"{key.strip()}={secrets.token_urlsafe(24)}"
+            secret = secrets.token_urlsafe(24)
+            mask_in_ci(secret)
+            line = f"{key.strip()}={secret}"
         lines.append(line)
-    env_file.touch(mode=0o600)
-    env_file.write_text("\n".join(lines) + "\n")
+    write_private(env_file, "\n".join(lines) + "\n")
     return True
+
+
+def mask_in_ci(secret: str) -> None:
+    """On GitHub Actions, have the runner print `***` for `secret` in every later log line of the
+    job (the stack job's `up` creates `.env`; its `migrate`, `load` and `logs` steps follow)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::add-mask::{secret}", flush=True)
 
 
 def load_env(env_file: Path = ENV_FILE) -> Env:

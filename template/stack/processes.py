@@ -15,6 +15,8 @@ from typing import Self
 import httpx
 import psutil
 
+from .private import private_file
+
 # The handles of the processes this one started, kept until they are stopped: a handle dropped
 # while its process runs is a ResourceWarning, and stop() reaps the process through it.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -56,7 +58,7 @@ def spawn(
 ) -> Recorded:
     """Start a command detached from this process (its own session), output to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
+    with private_file(log_file).open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own, fixed command lines
             command,
             env=env,

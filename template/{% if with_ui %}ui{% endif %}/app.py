@@ -3,6 +3,7 @@
 Run: `streamlit run ui/app.py`; API_BASE_URL, or API_HOST and API_PORT, say where the API is.
 """
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,15 @@ from items_api import STATUSES, ApiError, ApiUnavailable, ItemsApi, Status, api_
 PAGE_SIZES = (10, 25, 50, 100)
 STATUS_LABELS: dict[str, str] = {"pending": "Pending", "in_progress": "In progress", "done": "Done"}
 Item = dict[str, Any]
+# Every ASCII punctuation character: CommonMark shows each literally after a backslash.
+MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
+
+def plain(text: str) -> str:
+    """`text` (a user's, or the API's) to show as it is where Streamlit renders Markdown
+    (st.success, st.warning, st.error): it cannot become a link, an image fetched from
+    elsewhere, a heading or coloured text."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 @st.cache_resource
@@ -62,7 +72,7 @@ def show_health(api: ItemsApi) -> None:
 
 
 def show_failure(failure: ApiError | ApiUnavailable, where: DeltaGenerator | None = None) -> None:
-    (where or st).error(f"{failure}  \nRequest id: `{failure.request_id}`")
+    (where or st).error(f"{plain(str(failure))}  \nRequest id: `{failure.request_id}`")
 
 
 def show_filters() -> tuple[Status | None, int]:
@@ -149,7 +159,7 @@ def report(failure: ApiError | ApiUnavailable, slots: dict[str, DeltaGenerator])
     fields = failure.fields if isinstance(failure, ApiError) else {}
     for name, message in fields.items():
         if name in slots:
-            slots[name].error(message)
+            slots[name].error(plain(message))
     if not fields.keys() & slots.keys():
         show_failure(failure)
 
@@ -169,7 +179,7 @@ def show_create_form(api: ItemsApi) -> None:
         return
     st.session_state.create_generation = generation + 1
     st.session_state.page = 0  # where the new item is
-    st.session_state.notice = f"Created “{item['title']}”."
+    st.session_state.notice = f"Created “{plain(item['title'])}”."
     st.rerun()
 
 
@@ -194,7 +204,7 @@ def show_edit_panel(api: ItemsApi, items: list[Item]) -> None:
         except (ApiError, ApiUnavailable) as failure:
             report(failure, slots)
         else:
-            st.session_state.notice = f"Saved “{values['title']}”."
+            st.session_state.notice = f"Saved “{plain(values['title'])}”."
             st.rerun()
     show_delete(api, item)
 
@@ -205,7 +215,7 @@ def show_delete(api: ItemsApi, item: Item) -> None:
             st.session_state.confirm_delete = item["id"]
             st.rerun()
         return
-    st.warning(f"Delete “{item['title']}”? This cannot be undone.")
+    st.warning(f"Delete “{plain(item['title'])}”? This cannot be undone.")
     confirm, cancel, _ = st.columns([1, 1, 3])
     if confirm.button("Yes, delete", key="confirm_delete_button", type="primary"):
         try:
@@ -214,7 +224,7 @@ def show_delete(api: ItemsApi, item: Item) -> None:
             show_failure(failure)
             return
         del st.session_state.confirm_delete
-        st.session_state.notice = f"Deleted “{item['title']}”."
+        st.session_state.notice = f"Deleted “{plain(item['title'])}”."
         st.rerun()
     if cancel.button("Cancel", key="cancel_delete"):
         del st.session_state.confirm_delete

@@ -51,7 +51,7 @@ def create_pool(
     statement in autocommit mode, so it is one round trip and nothing is left to roll back.
     `configure` prepares each new connection (tracing instruments it)."""
     return AsyncConnectionPool(
-        settings.database_url,
+        settings.database_url.get_secret_value(),
         connection_class=Connection,
         kwargs={
             "autocommit": True,

@@ -10,12 +10,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from . import PROJECT_NAME
 from .db import create_pool
 from .dependencies import AppState
+from .docs import OPENAPI_URL, install_docs
 from .errors import install_error_handlers, use_problem_media_type
+from .headers import SecurityHeadersMiddleware
 from .health import router as health_router
 from .items.router import router as items_router
 from .limits import BodySizeLimitMiddleware
 from .observability.setup import setup as setup_observability
 from .observability.tracing import Tracing
+from .ratelimit import WriteRateLimitMiddleware
 from .settings import Settings
 
 
@@ -39,6 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title=PROJECT_NAME,
         lifespan=lifespan,
+        # The documentation pages are docs.py's (pinned assets with integrity hashes), and only
+        # where settings serve them: in production the schema and pages answer 404.
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
+        docs_url=None,
+        redoc_url=None,
         # The service's metrics and logs are its own (observability/). FastAPI's OpenTelemetry
         # support makes the request spans when tracing is on; off, it is switched off, as it
         # would look up unconfigured providers on every request.
@@ -49,8 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     # The last middleware added runs first: every response, a 413 or a CORS preflight included,
-    # carries the request id and the CORS headers, and is measured and logged.
+    # carries the request id, the CORS and the security headers, and is measured and logged.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    if settings.rate_limit_writes_per_minute:  # before the body is read; a 429 gets CORS headers
+        app.add_middleware(
+            WriteRateLimitMiddleware,
+            per_minute=settings.rate_limit_writes_per_minute,
+            burst=settings.rate_limit_write_burst,
+        )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -58,10 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
         expose_headers=["Location", "X-Request-ID"],
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     # Routes are matched in order: the busiest first.
     app.include_router(items_router)
     app.include_router(health_router)
+    if settings.serves_api_docs:
+        install_docs(app)
     _document_problem_media_type(app)
     observability = setup_observability(app, settings, tracing)
     return app

@@ -22,6 +22,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 
+from .proxies import DEFAULT_TRUSTED_PROXIES, trusted_proxies
 from .serving.listener import bind_listener
 from .serving.protocol import (
     DEFAULT_BODY_TIMEOUT_S,
@@ -171,6 +172,13 @@ def parse_settings() -> argparse.Namespace:
     the process (exit 2) with a message naming its option and variable."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        type=_trusted_proxies,
+        default=os.environ.get("FORWARDED_ALLOW_IPS") or DEFAULT_TRUSTED_PROXIES,
+        help="peers whose X-Forwarded-For/-Proto are believed (default: FORWARDED_ALLOW_IPS, "
+        f"else {DEFAULT_TRUSTED_PROXIES}; see proxies.py)",
+    )
     for setting in SETTINGS:
         # No default here: argparse would convert a bad environment value in its own words,
         # without naming the variable.
@@ -213,7 +221,16 @@ def main() -> int:
             body_timeout_s=args.body_timeout,
             shutdown_timeout_s=args.shutdown_timeout,
         )
+        # Whose X-Forwarded-For is believed (proxies.py): uvicorn reads it as it loads the app.
+        config.forwarded_allow_ips = args.forwarded_allow_ips
         return serve(config)
+
+
+def _trusted_proxies(text: str) -> list[str]:
+    try:
+        return trusted_proxies(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 if __name__ == "__main__":

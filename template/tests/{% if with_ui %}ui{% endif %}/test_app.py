@@ -4,10 +4,20 @@ from collections.abc import Iterable
 from typing import Protocol
 
 import httpx
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from stack.processes import free_port
 from streamlit.testing.v1 import AppTest
 
 from .conftest import OpenApp
+
+# The elements' bodies are Markdown; what a reader sees is what a CommonMark parser makes of them.
+COMMONMARK = MarkdownIt("commonmark")
+# A title a user could type to have every viewer's browser fetch an image or follow a link.
+MARKDOWN_TITLE = (
+    "![pixel](http://127.0.0.1:9/pixel.png) [click](https://example.com/x) <b>bold</b>"
+    " **loud** :red[alarm] # heading www.example.com"
+)
 
 
 class Shown(Protocol):
@@ -15,9 +25,28 @@ class Shown(Protocol):
     def value(self) -> object: ...
 
 
+def inline_tokens(markdown: str) -> list[Token]:
+    return [token for block in COMMONMARK.parse(markdown) for token in block.children or []]
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees of `markdown`, its markup gone."""
+    return "".join(
+        " " if token.type in ("softbreak", "hardbreak") else token.content
+        for token in inline_tokens(markdown)
+    )
+
+
 def texts(elements: Iterable[Shown]) -> str:
     """Everything the elements show, as one string to search."""
-    return " ".join(str(element.value) for element in elements)
+    return " ".join(shown(str(element.value)) for element in elements)
+
+
+def assert_plain(elements: Iterable[Shown]) -> None:
+    """Nothing the elements show is a link, an image or HTML."""
+    for element in elements:
+        kinds = {token.type for token in inline_tokens(str(element.value))}
+        assert not kinds & {"link_open", "image", "html_inline"}, element.value
 
 
 def test_an_empty_list_invites_a_first_item(app: AppTest) -> None:
@@ -87,6 +116,20 @@ def test_delete_asks_for_confirmation(app: AppTest, api: httpx.Client) -> None:
     assert api.get(f"/items/{item['id']}").status_code == 404
 
 
+def test_titles_are_shown_as_plain_text_never_as_markdown(app: AppTest, api: httpx.Client) -> None:
+    app.text_input(key="create_0_title").input(MARKDOWN_TITLE)
+    app.button(key="create_0_submit").click().run()
+
+    assert_plain(app.success)
+    assert f"Created “{MARKDOWN_TITLE}”." in texts(app.success)
+
+    app.button(key="delete").click().run()
+    assert_plain(app.warning)
+    assert f"Delete “{MARKDOWN_TITLE}”? This cannot be undone." in texts(app.warning)
+    [item] = api.get("/items").json()
+    assert item["title"] == MARKDOWN_TITLE  # stored as typed: only its display is escaped
+
+
 def test_filter_by_status_and_page(app: AppTest, api: httpx.Client) -> None:
     for n in range(12):
         api.post("/items", json={"title": f"task {n:02}", "status": "done" if n % 2 else "pending"})
@@ -120,7 +163,7 @@ def test_an_unreachable_api_is_reported_with_a_retry(open_app: OpenApp) -> None:
 
     assert not app.exception
     assert "cannot be reached" in texts(app.error)
-    assert "Request id: `" in texts(app.error)
+    assert "Request id: " in texts(app.error)
     assert "API unreachable" in texts(app.sidebar.markdown)
     assert app.button(key="retry_list").label == "Retry"
 
