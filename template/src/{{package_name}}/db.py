@@ -75,7 +75,7 @@ async def database_answers(settings: Settings) -> None:
     pod unready at once (and the load balancer send the load elsewhere, to more of the same).
     Raises psycopg.Error or OSError when the database does not answer."""
     async with await AsyncConnection.connect(
-        settings.database_url,
+        settings.database_url.get_secret_value(),
         autocommit=True,
         connect_timeout=settings.db_connect_timeout_s,
         application_name=f"{settings.service_name}-readiness",
