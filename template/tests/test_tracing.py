@@ -8,9 +8,11 @@ when CI=true.
 
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +139,11 @@ def test_a_request_continues_the_callers_trace_down_to_its_statement(
     assert "INSERT INTO items" in tags(statement)["db.statement"]
     [process] = {span["processID"] for span in spans}
     assert trace["processes"][process]["serviceName"] == SERVICE_NAME
+    # Which build and which worker: the resource names the version and the process.
+    resource = {tag["key"]: tag["value"] for tag in trace["processes"][process]["tags"]}
+    assert resource["service.version"] == version(SERVICE_NAME)
+    host, pid = resource["service.instance.id"].rsplit("-", 1)
+    assert (host, pid.isdigit()) == (socket.gethostname(), True)  # this machine's worker
     # The access line (written while the request span is current) names the same trace.
     access = access_line(log, "traced-create")
     assert (access["trace_id"], access["span_id"]) == (CALLER_TRACE, request["spanID"])

@@ -8,6 +8,9 @@ Off (the default), no Tracing is made, so the OpenTelemetry SDK and exporter are
 for tracing.
 """
 
+import os
+import socket
+from importlib.metadata import PackageNotFoundError, version
 from typing import cast
 
 from fastapi.telemetry import TelemetryConfig
@@ -40,6 +43,9 @@ class Tracing:
         resource = Resource.create(
             {
                 "service.name": settings.service_name,
+                "service.version": _service_version(settings.service_name),
+                # One per worker process: which replica and worker a slow span ran in.
+                "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
                 "deployment.environment.name": settings.environment,
             }
         )
@@ -89,6 +95,14 @@ class Tracing:
     def shutdown(self) -> None:
         """Export the spans still queued, then stop the exporter's thread."""
         self.provider.shutdown()
+
+
+def _service_version(distribution: str) -> str:
+    """The installed distribution's version (pyproject.toml's), "unknown" if not installed."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _untraced(scope: Scope) -> bool:
