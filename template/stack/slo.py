@@ -148,27 +148,40 @@ def error_ratio(window: str = WINDOW, api: str = COMPOSE.api) -> str:
     return f"({errors} or 0 * {requests}) / {requests}"
 
 
+HOURS = {"h": 1, "d": 24}
+
+
 @dataclass(frozen=True)
 class BurnRate:
-    """A multiwindow burn-rate alert (the SRE workbook, chapter 5): the error budget burns
-    `factor` times faster than the objective allows over `long`, and still does over `short`
-    (which also ends the alert soon after the burning stops)."""
+    """A multiwindow burn-rate alert (the SRE workbook, chapter 5): `spent` of the period's
+    error budget gone over `long` (the budget burning `factor` times faster than the objective
+    allows), and still burning over `short` (which also ends the alert soon after it stops)."""
 
-    factor: float
+    spent: float  # the share of the period's budget
     long: str
     short: str
     severity: str  # critical pages someone; warning opens a ticket
 
+    def factor(self, period_days: int) -> float:
+        window_hours = int(self.long[:-1]) * HOURS[self.long[-1]]
+        return round(self.spent * period_days * 24 / window_hours, 6)
 
-# The workbook's pairs for a 30-day budget: 2 % of it gone in an hour or 5 % in six pages;
-# 10 % in a day or in three days opens a ticket.
+
+# The workbook's pairs: 2 % of the budget gone in an hour or 5 % in six pages; 10 % in a day or
+# in three days opens a ticket. Over 30 days, factors of 14.4, 6, 3 and 1.
 BURN_RATES = (
-    BurnRate(14.4, "1h", "5m", "critical"),
-    BurnRate(6, "6h", "30m", "critical"),
-    BurnRate(3, "1d", "2h", "warning"),
-    BurnRate(1, "3d", "6h", "warning"),
+    BurnRate(0.02, "1h", "5m", "critical"),
+    BurnRate(0.05, "6h", "30m", "critical"),
+    BurnRate(0.1, "1d", "2h", "warning"),
+    BurnRate(0.1, "3d", "6h", "warning"),
 )
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+# The long windows' ratios change slowly and cost the most to compute: their own rule group,
+# evaluated at a coarser interval (as Pyrra does).
+LONG_WINDOWS = ("1d", "3d")
+LONG_INTERVAL = "1m"
+PERIOD_ERRORS = "slo:errors:period_ratio"  # the share of 5xx over the SLO period
+BUDGET_LEFT = "slo:error_budget:remaining_ratio"  # 1 - spent / allowed, over the SLO period
 ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
 SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
 RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
@@ -194,10 +207,17 @@ DESCRIPTIONS = {
 }
 
 
-def recording_rules(objectives: list[Objective], api: str) -> list[dict[str, Any]]:
+def period_days() -> int:
+    """The SLO period of k6/slo.json (30 days unless it says): what the budget is spent over."""
+    return int(json.loads(SLO_FILE.read_text(encoding="utf-8")).get("period_days", 30))
+
+
+def recording_rules(
+    objectives: list[Objective], api: str, windows: tuple[str, ...] = WINDOWS
+) -> list[dict[str, Any]]:
     """The ratios every burn-rate alert compares, once per window."""
     rules: list[dict[str, Any]] = [
-        {"record": f"{ERRORS}{window}", "expr": error_ratio(window, api)} for window in WINDOWS
+        {"record": f"{ERRORS}{window}", "expr": error_ratio(window, api)} for window in windows
     ]
     for objective in objectives:
         rules += [
@@ -206,15 +226,24 @@ def recording_rules(objectives: list[Objective], api: str) -> list[dict[str, Any
                 "expr": f"1 - ({objective.share_within(window, api)})",
                 "labels": objective.labels,
             }
-            for window in WINDOWS
+            for window in windows
         ]
     return rules
 
 
-def _burning(record: str, burn: BurnRate, budget: float, matchers: str) -> str:
+def budget_rules(error_rate: float, api: str, days: int) -> list[dict[str, Any]]:
+    """The period's error ratio and the share of its budget left, as Sloth records them: the
+    5-minute ratios averaged over the period (cheaper than a rate over it)."""
+    return [
+        {"record": PERIOD_ERRORS, "expr": f"avg_over_time({ERRORS}5m{{{api}}}[{days}d])"},
+        {"record": BUDGET_LEFT, "expr": f"1 - {PERIOD_ERRORS}{{{api}}} / {error_rate:g}"},
+    ]
+
+
+def _burning(record: str, burn: BurnRate, budget: float, matchers: str, days: int) -> str:
     """PromQL: the recorded ratio over both windows above the burn's threshold. `matchers` pick
     this deployment's ratios: another release's rules record theirs under the same name."""
-    threshold = f"{round(burn.factor * budget, 6):g}"
+    threshold = f"{round(burn.factor(days) * budget, 6):g}"
     long, short = f"{record}{burn.long}{{{matchers}}}", f"{record}{burn.short}{{{matchers}}}"
     return f"{long} > {threshold} and {short} > {threshold}"
 
@@ -235,12 +264,16 @@ def alert_rules(
         _alert("LogsDropped", logs_dropped, "5m", "warning", "Log records are being dropped instead of shipped."),
     ]  # fmt: skip
     burns = []
+    days = period_days()
     for burn in BURN_RATES:
-        spent = f"{burn.factor:g}x the error budget over {burn.long} (and still over {burn.short})"
+        spent = (
+            f"{burn.factor(days):g}x the error budget over {burn.long} (and still over "
+            f"{burn.short})"
+        )
         burns.append(
             _alert(
                 "ErrorBudgetBurn",
-                _burning(ERRORS, burn, error_rate, target.api),
+                _burning(ERRORS, burn, error_rate, target.api, days),
                 None,
                 burn.severity,
                 f"5xx responses are spending {spent}.",
@@ -252,7 +285,7 @@ def alert_rules(
             burns.append(
                 _alert(
                     "LatencyBudgetBurn",
-                    _burning(SLOW, burn, objective.budget, selector),
+                    _burning(SLOW, burn, objective.budget, selector, days),
                     None,
                     burn.severity,
                     f"{objective.operation} requests slower than {objective.seconds * 1000:g} ms "
@@ -263,7 +296,18 @@ def alert_rules(
     return {
         "groups": [
             {"name": "availability", "rules": availability},
-            {"name": "slo-ratios", "rules": recording_rules(objectives, target.api)},
+            {
+                "name": "slo-ratios",
+                "rules": recording_rules(
+                    objectives, target.api, tuple(w for w in WINDOWS if w not in LONG_WINDOWS)
+                ),
+            },
+            {
+                "name": "slo-ratios-long",
+                "interval": LONG_INTERVAL,
+                "rules": recording_rules(objectives, target.api, LONG_WINDOWS)
+                + budget_rules(error_rate, target.api, days),
+            },
             {"name": "slo-burn-rates", "rules": burns},
         ]
     }
@@ -293,6 +337,9 @@ def _alert(
 # What every panel selects: the deployment the dashboard's variables pick (Compose: job backend,
 # no namespace; the chart's copies are pinned to their release).
 DASHBOARD_API = 'job="$job",namespace=~"$namespace"'
+# Grafana's range for rate(): at least four scrape intervals, whatever the zoom, so a rate never
+# rests on one or two samples (a 1m range over a 30s scrape would).
+RATE_RANGE = "$__rate_interval"
 
 
 def _variable(name: str, query: str, include_all: bool) -> dict[str, Any]:
@@ -335,7 +382,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
     panels = [
         _panel(
             f"Error ratio (objective: below {error_rate:.1%})",
-            error_ratio("1m", DASHBOARD_API),
+            error_ratio(RATE_RANGE, DASHBOARD_API),
             "percentunit",
             error_rate,
             0,
@@ -349,7 +396,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
         panels.append(
             _panel(
                 title,
-                objective.share_within("1m", DASHBOARD_API),
+                objective.share_within(RATE_RANGE, DASHBOARD_API),
                 "percentunit",
                 objective.quantile,
                 index,

@@ -40,9 +40,9 @@ RULES_DIR = PROJECT_ROOT / "compose" / "prometheus" / "rules"
 SELECTOR = re.compile(r'\b(?:(?:http|pg)_\w+|up)\b(?:\{(?:[^{}"]|"[^"]*")*\})?')
 
 
-# What Grafana puts in place of the dashboards' variables in Compose: the API's job, and every
-# namespace (Compose has none).
-VARIABLES = {"$job": "backend", "$namespace": ".*"}
+# What Grafana puts in place of the dashboards' variables in Compose: the API's job, every
+# namespace (Compose has none), and a rate range of four of this test's 1 s scrapes or more.
+VARIABLES = {"$job": "backend", "$namespace": ".*", "$__rate_interval": "1m"}
 
 
 def as_grafana_sends(expr: str) -> str:
@@ -215,7 +215,12 @@ def test_prometheus_scrapes_the_api_and_the_database(prometheus: str) -> None:
 def test_the_alert_rules_load_and_evaluate(prometheus: str) -> None:
     groups = httpx.get(f"{prometheus}/api/v1/rules").json()["data"]["groups"]
 
-    assert {group["name"] for group in groups} == {"availability", "slo-ratios", "slo-burn-rates"}
+    assert {group["name"] for group in groups} == {
+        "availability",
+        "slo-ratios",
+        "slo-ratios-long",
+        "slo-burn-rates",
+    }
     assert [r["name"] for g in groups for r in g["rules"] if r["health"] == "err"] == []
 
 
@@ -270,3 +275,17 @@ def test_the_slo_gate_names_a_window_prometheus_refuses(prometheus: str) -> None
         slo.gate(prometheus, "a fortnight", *within_any_time())
 
     assert f"Prometheus at {prometheus} refused" in str(refused.value)
+
+
+def test_every_rate_range_is_grafanas_rate_interval_or_longer() -> None:
+    # $__rate_interval is at least four scrape intervals (the data source's timeInterval); a
+    # fixed 1m range over a 30 s scrape would rest on two samples.
+    ranges = {
+        found
+        for path in DASHBOARDS
+        if path.stem in {"api", "slo"}
+        for panel in json.loads(path.read_text())["panels"]
+        for target in panel["targets"]
+        for found in re.findall(r"\[([^\]]+)\]", target["expr"])
+    }
+    assert ranges <= {"$__rate_interval", "5m"}, ranges

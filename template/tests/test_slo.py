@@ -89,10 +89,40 @@ def test_every_recorded_ratio_is_one_a_burn_rate_alert_reads() -> None:
         rule["expr"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule
     )
 
-    assert recorded == {
-        f"{name}{window}" for name in (slo.ERRORS, slo.SLOW) for window in slo.WINDOWS
-    }
-    assert all(record in read for record in recorded)
+    ratios = {f"{name}{window}" for name in (slo.ERRORS, slo.SLOW) for window in slo.WINDOWS}
+    assert recorded == ratios | {slo.PERIOD_ERRORS, slo.BUDGET_LEFT}
+    assert all(record in read for record in ratios)
+
+
+def test_the_long_windows_are_evaluated_apart_at_a_coarser_interval() -> None:
+    groups = {group["name"]: group for group in slo.alert_rules(*slo.load_slo())["groups"]}
+
+    long_group = groups["slo-ratios-long"]
+    assert long_group["interval"] == slo.LONG_INTERVAL
+    records = {rule["record"] for rule in long_group["rules"]}
+    assert {f"{slo.ERRORS}1d", f"{slo.ERRORS}3d", slo.BUDGET_LEFT} <= records
+    assert not {rule["record"] for rule in groups["slo-ratios"]["rules"]} & records
+
+
+def test_the_burn_factors_follow_the_slo_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workbook's factors are for 30 days; over 28, 2 % of the budget in an hour is 13.44x.
+    changed = json.loads(slo.SLO_FILE.read_text()) | {"period_days": 28}
+    slo_file = tmp_path / "slo.json"
+    slo_file.write_text(json.dumps(changed))
+    monkeypatch.setattr(slo, "SLO_FILE", slo_file)
+
+    alerts = [
+        rule for group in slo.alert_rules(*slo.load_slo())["groups"]
+        for rule in group["rules"] if rule.get("alert") == "ErrorBudgetBurn"
+    ]  # fmt: skip
+    assert alerts[0]["expr"].endswith("> 0.1344")
+    budget = next(
+        rule for group in slo.alert_rules(*slo.load_slo())["groups"]
+        for rule in group["rules"] if rule.get("record") == slo.PERIOD_ERRORS
+    )  # fmt: skip
+    assert "[28d]" in budget["expr"]
 
 
 def test_the_gate_says_when_prometheus_cannot_be_asked(capsys: pytest.CaptureFixture[str]) -> None:
@@ -251,6 +281,28 @@ def test_fast_server_errors_do_not_count_as_within_latency(tmp_path: Path) -> No
         "input_series": series,
         "alert_rule_test": [
             {"eval_time": "20m", "alertname": "LatencyBudgetBurn", "exp_alerts": expected}
+        ],
+    }
+
+    promtool_test([test], {"slo.rules.yml": yaml.safe_dump(generated)}, tmp_path)
+
+
+def test_the_error_budget_left_is_recorded_per_deployment(tmp_path: Path) -> None:
+    # Half the allowed share of 5xx (0.5 % of a 1 % budget) for an hour: half the budget left.
+    generated = slo.alert_rules(*slo.load_slo())
+    where = 'job="backend",method="GET",route="/items"'
+    test = {
+        "interval": "1m",
+        "input_series": [
+            {"series": f'http_requests_total{{{where},status_code="500"}}', "values": "0+1x60"},
+            {"series": f'http_requests_total{{{where},status_code="200"}}', "values": "0+199x60"},
+        ],
+        "promql_expr_test": [
+            {
+                "expr": f"round({slo.BUDGET_LEFT}, 0.001)",  # this promtool compares exactly
+                "eval_time": "60m",
+                "exp_samples": [{"labels": '{job="backend"}', "value": 0.5}],
+            }
         ],
     }
 

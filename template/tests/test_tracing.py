@@ -8,9 +8,11 @@ when CI=true.
 
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +139,43 @@ def test_a_request_continues_the_callers_trace_down_to_its_statement(
     assert "INSERT INTO items" in tags(statement)["db.statement"]
     [process] = {span["processID"] for span in spans}
     assert trace["processes"][process]["serviceName"] == SERVICE_NAME
+    # Which build and which worker: the resource names the version and the process.
+    resource = {tag["key"]: tag["value"] for tag in trace["processes"][process]["tags"]}
+    assert resource["service.version"] == version(SERVICE_NAME)
+    host, pid = resource["service.instance.id"].rsplit("-", 1)
+    assert (host, pid.isdigit()) == (socket.gethostname(), True)  # this machine's worker
     # The access line (written while the request span is current) names the same trace.
     access = access_line(log, "traced-create")
     assert (access["trace_id"], access["span_id"]) == (CALLER_TRACE, request["spanID"])
+
+
+@pytest.fixture(scope="module")
+def sampling_nothing_api(
+    database_url: str, jaeger: Jaeger, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """The API tracing at a ratio of 0, its callers untrusted (the default); URL and log."""
+    log = tmp_path_factory.mktemp("untraced-api") / "api.log"
+    settings = {
+        "API_WORKERS": "1", "ENVIRONMENT": "production", "TRACING_ENABLED": "true",
+        "TRACING_OTLP_ENDPOINT": jaeger.otlp_url, "TRACING_SAMPLE_RATIO": "0",
+    }  # fmt: skip
+    with serving_api(os.environ, database_url, log, **settings) as (base_url, _):
+        yield base_url, log
+
+
+def test_a_clients_sampled_flag_does_not_force_a_trace(
+    sampling_nothing_api: tuple[str, Path],
+) -> None:
+    api, log = sampling_nothing_api
+    headers = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01", "X-Request-ID": "forced"}
+
+    assert httpx.get(f"{api}/items", headers=headers).status_code == 200
+
+    # The service's ratio (0) decided, not the caller: the span is unsampled, and its log line
+    # names no trace (its ids would point at nothing any backend holds).
+    access = access_line(log, "forced")
+    assert "trace_id" not in access
+    assert "span_id" not in access
 
 
 def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(

@@ -8,6 +8,9 @@ Off (the default), no Tracing is made, so the OpenTelemetry SDK and exporter are
 for tracing.
 """
 
+import os
+import socket
+from importlib.metadata import PackageNotFoundError, version
 from typing import cast
 
 from fastapi.telemetry import TelemetryConfig
@@ -40,11 +43,20 @@ class Tracing:
         resource = Resource.create(
             {
                 "service.name": settings.service_name,
+                "service.version": _service_version(settings.service_name),
+                # One per worker process: which replica and worker a slow span ran in.
+                "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
                 "deployment.environment.name": settings.environment,
             }
         )
-        # A caller's sampling decision wins; new traces are sampled at the configured ratio.
-        sampler = ParentBased(TraceIdRatioBased(settings.tracing_sample_ratio))
+        # Our own policy at the edge: the ratio decides a new trace, and a caller's unless it is
+        # trusted (settings.tracing_trust_parent). Spans inside the service follow their
+        # parent either way (a statement is traced when its request is).
+        ratio = TraceIdRatioBased(settings.tracing_sample_ratio)
+        edge = {} if settings.tracing_trust_parent else {
+            "remote_parent_sampled": ratio, "remote_parent_not_sampled": ratio,
+        }  # fmt: skip
+        sampler = ParentBased(ratio, **edge)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
         # Headers (an API key) and TLS come from the OTEL_EXPORTER_OTLP_* variables.
         endpoint = settings.tracing_otlp_endpoint.rstrip("/") + "/v1/traces"
@@ -72,7 +84,8 @@ class Tracing:
     def trace_fields() -> Document | None:
         """The current span's trace and span ids as log fields; None outside a traced request."""
         context = trace.get_current_span().get_span_context()
-        if not context.is_valid:
+        # An unsampled span is exported nowhere: ids on the log line would point at nothing.
+        if not context.is_valid or not context.trace_flags.sampled:
             return None
         return {
             "trace_id": format(context.trace_id, "032x"),
@@ -82,6 +95,14 @@ class Tracing:
     def shutdown(self) -> None:
         """Export the spans still queued, then stop the exporter's thread."""
         self.provider.shutdown()
+
+
+def _service_version(distribution: str) -> str:
+    """The installed distribution's version (pyproject.toml's), "unknown" if not installed."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _untraced(scope: Scope) -> bool:
