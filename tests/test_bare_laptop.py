@@ -128,7 +128,13 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     assert "promtool is not installed" in lint.stdout + lint.stderr
     assert tests.returncode != 0
     for name in (
-        "prometheus", "prometheus-alertmanager", "pgbouncer", "chromium", "java", "helm", "jaeger"
+        "prometheus",
+        "prometheus-alertmanager",
+        "pgbouncer",
+        "chromium",
+        "java",
+        "helm",
+        "jaeger",
     ):
         assert f"{name} is not installed" in tests.stdout, tests.stdout[-5000:]
     assert "CI=true" in tests.stdout

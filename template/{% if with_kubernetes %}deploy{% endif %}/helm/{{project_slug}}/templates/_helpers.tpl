@@ -84,23 +84,29 @@ capabilities:
 {{- end -}}
 
 {{/*
-The connection budget: at the peak of a rolling update at full scale, every worker of every pod
-holds a full pool. Without the pooler that must fit what PostgreSQL allows.
+The connection budget. At the peak of a rolling update at full scale, every worker of every pod
+holds a full pool, and so do pods still terminating (through their preStop sleep and drain: a
+Deployment does not wait for them before starting the next), each with one more for readiness.
+Without the pooler that must fit what PostgreSQL allows; with it, the pooler's own server
+connections must.
 */}}
 {{- define "service.checkConnectionBudget" -}}
 {{- $db := .Values.database -}}
 {{- if gt (int $db.poolMinSize) (int $db.poolMaxSize) -}}
 {{- fail (printf "database.poolMinSize (%d) is above database.poolMaxSize (%d): every pod would fail to start. Lower the minimum or raise the maximum." (int $db.poolMinSize) (int $db.poolMaxSize)) -}}
 {{- end -}}
+{{- $available := sub $db.maxConnections $db.reservedConnections -}}
 {{- if not $db.pooler.enabled -}}
 {{- $pods := .Values.replicaCount -}}
 {{- if .Values.autoscaling.enabled }}{{ $pods = .Values.autoscaling.maxReplicas }}{{ end -}}
-{{- $peak := add $pods .Values.maxSurge -}}
-{{- $needed := mul $peak .Values.workers $db.poolMaxSize -}}
-{{- $available := sub $db.maxConnections $db.reservedConnections -}}
+{{- $peak := add $pods .Values.maxSurge $db.terminatingPods -}}
+{{- $perPod := add (mul .Values.workers $db.poolMaxSize) 1 -}}
+{{- $needed := mul $peak $perPod -}}
 {{- if gt (int $needed) (int $available) -}}
-{{- fail (printf "connection budget exceeded: %d pods (max replicas + maxSurge) x %d workers x %d connections (database.poolMaxSize) = %d, but PostgreSQL allows %d (database.maxConnections %d - reservedConnections %d). Lower one of them, raise max_connections, or set database.pooler.enabled." (int $peak) (int .Values.workers) (int $db.poolMaxSize) (int $needed) (int $available) (int $db.maxConnections) (int $db.reservedConnections)) -}}
+{{- fail (printf "connection budget exceeded: %d pods (max replicas + maxSurge + database.terminatingPods) x (%d workers x %d connections (database.poolMaxSize) + 1 for readiness) = %d, but PostgreSQL allows %d (database.maxConnections %d - reservedConnections %d). Lower one of them, raise max_connections, or set database.pooler.enabled." (int $peak) (int .Values.workers) (int $db.poolMaxSize) (int $needed) (int $available) (int $db.maxConnections) (int $db.reservedConnections)) -}}
 {{- end -}}
+{{- else if gt (int $db.pooler.serverConnections) (int $available) -}}
+{{- fail (printf "connection budget exceeded: the pooler may open %d server connections (database.pooler.serverConnections: its instances x default_pool_size), but PostgreSQL allows %d (database.maxConnections %d - reservedConnections %d)" (int $db.pooler.serverConnections) (int $available) (int $db.maxConnections) (int $db.reservedConnections)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -136,10 +142,7 @@ spec:
       restartPolicy: Never
       serviceAccountName: {{ include "service.hookServiceAccountName" .root }}
       automountServiceAccountToken: false
-      {{- with .root.Values.imagePullSecrets }}
-      imagePullSecrets:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
+      {{- include "service.podPlacement" (dict "root" .root "indent" 6) }}
       securityContext:
         {{- include "service.podSecurityContext" .root | nindent 8 }}
       containers:
@@ -163,12 +166,41 @@ spec:
       volumes:
         - name: tmp
           emptyDir: {}
-      {{- with .root.Values.nodeSelector }}
-      nodeSelector:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
-      {{- with .root.Values.tolerations }}
-      tolerations:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
 {{- end }}
+
+{{/*
+Where a pod may run and what it may pull with, the same for every pod of the release (the API,
+the UI, the hooks, the helm test pod): a private registry or a tainted node pool must not break
+any of them. Indented for a pod spec at the given level: (dict "root" . "indent" 6).
+*/}}
+{{- define "service.podPlacement" -}}
+{{- $values := .root.Values -}}
+{{- range $field := list "imagePullSecrets" "nodeSelector" "tolerations" "affinity" }}
+{{- with index $values $field }}
+{{ printf "%s:" $field | indent $.indent }}
+{{- toYaml . | nindent (add $.indent 2 | int) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+A pod's stop: the preStop sleep (endpoints and load balancers stop sending to it), then uvicorn's
+graceful shutdown (requests in flight finish), both inside terminationGracePeriodSeconds, after
+which the kubelet kills it. A margin is kept for the process to exit.
+*/}}
+{{- define "service.shutdownMarginSeconds" -}}5{{- end -}}
+
+{{- define "service.shutdownTimeoutSeconds" -}}
+{{- sub (sub (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSeconds)) (include "service.shutdownMarginSeconds" . | int) -}}
+{{- end -}}
+
+{{- define "service.checkShutdown" -}}
+{{- $grace := int .Values.terminationGracePeriodSeconds -}}
+{{- $preStop := int .Values.preStopSeconds -}}
+{{- if lt $preStop 1 -}}
+{{- fail "preStopSeconds must be at least 1: Kubernetes 1.31 and 1.32 reject a preStop sleep of 0, and without one a load balancer still sends to a stopping pod" -}}
+{{- end -}}
+{{- if lt (int (include "service.shutdownTimeoutSeconds" .)) 1 -}}
+{{- fail (printf "preStopSeconds (%d) leaves no time in terminationGracePeriodSeconds (%d) for the graceful shutdown (at least 1 s, plus %s s to exit): raise the grace period or shorten the preStop sleep" $preStop $grace (include "service.shutdownMarginSeconds" .)) -}}
+{{- end -}}
+{{- end -}}
