@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from uvicorn import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 # nginx's client_header_timeout defaults to 60 s; a service behind a proxy can afford less.
@@ -238,8 +238,11 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def _deadline_passed(self, timeout_s: float) -> None:
         self.deadline = None
-        if self.flow.read_paused:
-            # The server holds reading back (pipelining, a body the app has not read): the
+        cycle: RequestResponseCycle | None = self.cycle  # None before the first request
+        answering = cycle is not None and not cycle.response_complete
+        if self.flow.read_paused or (answering and not self.receiving_body):
+            # The server holds reading back (pipelining, a body the app has not read), or is
+            # still answering the last request (a bare CRLF after it started this clock): the
             # client is not late. The clock starts again.
             self._start_clock(timeout_s)
             return

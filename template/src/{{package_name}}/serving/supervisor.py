@@ -42,6 +42,10 @@ STOP_SIGNALS = [
     if hasattr(signal, name)
 ]
 RESTART_SIGNALS = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
+# Signals the supervisor handles that uvicorn's workers do not (they handle SIGINT and SIGTERM).
+GROUP_SIGNALS = [
+    getattr(signal, name) for name in ("SIGHUP", "SIGQUIT") if hasattr(signal, name)
+]
 # Linux's prctl option that sends a process a signal when its parent ends.
 PR_SET_PDEATHSIG = 1
 
@@ -57,6 +61,10 @@ class Worker(Process):
     def target(self, sockets: list[socket.socket] | None = None) -> None:  # pragma: no cover
         # Runs in the worker process, where coverage does not follow.
         end_with_parent()
+        # A terminal's Ctrl-\\ or hangup reaches the whole process group: the supervisor alone
+        # decides (a graceful stop, a rolling restart), or each worker would die mid-request.
+        for signum in GROUP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         super().target(sockets)
 
 
