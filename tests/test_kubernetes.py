@@ -104,6 +104,15 @@ def test_the_template_installs_the_chart_with_the_renders_own_steps() -> None:
     after_failure = [step for step in template["steps"] if "failure()" in step.get("if", "")]
     assert after_failure
     assert all(step.get("working-directory") == "." for step in after_failure)
+    # Nor, perhaps, CloudNativePG's resources or any pod: each diagnostic runs whatever fails.
+    commands = [
+        line.strip()
+        for step in after_failure
+        for line in step["run"].splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert commands
+    assert [command for command in commands if not command.endswith("|| true")] == []
     assert [step["uses"] for step in template["steps"] if "uses" in step][:-1] == setup
     variables = yaml.safe_load(RENDERED_WORKFLOW.read_text())["env"]
     assert {name: template["env"][name] for name in MANIFESTS} == {
