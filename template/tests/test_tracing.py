@@ -53,6 +53,17 @@ class Traces:
             time.sleep(0.2)
         pytest.fail(f"Jaeger holds {len(found['spans'])} spans of trace {trace_id}, not {spans}")
 
+    def root_kinds(self, service: str) -> set[str]:
+        """The span kinds of the spans that start the service's traces (no parent in them)."""
+        answer = httpx.get(f"{self.query_url}/api/traces", params={"service": service})
+        kinds: set[str] = set()
+        for trace in answer.json()["data"]:
+            ids = {span["spanID"] for span in trace["spans"]}
+            for span in trace["spans"]:
+                if not {ref["spanID"] for ref in span["references"]} & ids:
+                    kinds.add(str(tags(span).get("span.kind")))
+        return kinds
+
     def operations(self, service: str) -> set[str]:
         """Every span name the service sent so far."""
         answer = httpx.get(f"{self.query_url}/api/traces", params={"service": service})
@@ -204,6 +215,8 @@ def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], traces: 
         time.sleep(0.2)
 
     assert not {"GET /health/live", "GET /health/ready", "GET /metrics"} & operations
+    # Nor does the readiness probe's database statement, alone as a trace of its own.
+    assert traces.root_kinds(SERVICE_NAME) == {"server"}
 
 
 async def test_in_process_the_app_exports_what_is_queued_when_it_stops(

@@ -10,11 +10,15 @@ for tracing.
 
 import os
 import socket
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from starlette.types import Scope
@@ -22,6 +26,9 @@ from starlette.types import Scope
 from ..db import Connection
 from ..settings import Settings
 from .documents import Document
+
+if TYPE_CHECKING:  # the SDK is imported only by a traced service
+    from opentelemetry.sdk.trace.sampling import Sampler
 
 # Scrapes and probes: many, and nothing to learn from their traces.
 _UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
@@ -56,7 +63,7 @@ class Tracing:
         edge = {} if settings.tracing_trust_parent else {
             "remote_parent_sampled": ratio, "remote_parent_not_sampled": ratio,
         }  # fmt: skip
-        sampler = ParentBased(ratio, **edge)
+        sampler = ParentBased(_requests_only(ratio), **edge)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
         # Headers (an API key) and TLS come from the OTEL_EXPORTER_OTLP_* variables.
         endpoint = settings.tracing_otlp_endpoint.rstrip("/") + "/v1/traces"
@@ -95,6 +102,29 @@ class Tracing:
     def shutdown(self) -> None:
         """Export the spans still queued, then stop the exporter's thread."""
         self.provider.shutdown()
+
+
+def _requests_only(ratio: "Sampler") -> "Sampler":
+    """The sampler of spans without a parent: a request's, at `ratio`. A database statement
+    without one (a readiness probe's, which is not traced) would be an orphan root: dropped."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class RequestsOnly(Sampler):
+        def should_sample(
+            self, parent_context: Context | None, trace_id: int, name: str,
+            kind: SpanKind | None = None, attributes: Attributes = None,
+            links: Sequence[Link] | None = None, trace_state: TraceState | None = None,
+        ) -> SamplingResult:  # fmt: skip
+            if kind == SpanKind.CLIENT:
+                return SamplingResult(Decision.DROP)
+            return ratio.should_sample(
+                parent_context, trace_id, name, kind, attributes, links, trace_state
+            )
+
+        def get_description(self) -> str:
+            return f"RequestsOnly{{{ratio.get_description()}}}"
+
+    return RequestsOnly()
 
 
 def _service_version(distribution: str) -> str:
