@@ -50,7 +50,7 @@ def json_schema(node: object) -> object:
 def main(output: Path, crds: list[Path]) -> None:
     output.mkdir(parents=True, exist_ok=True)
     for path in crds:
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.safe_load(path.read_text(encoding="utf-8"))
         version = next(v for v in crd["spec"]["versions"] if v.get("storage"))
         schema = json_schema(version["schema"]["openAPIV3Schema"])
         if not isinstance(schema, dict):
@@ -63,7 +63,9 @@ def main(output: Path, crds: list[Path]) -> None:
             "$comment": f"{kind} ({group}/{version['name']}) from {path.name}: scripts/crd_schemas.py",
             **schema,
         }
-        (output / f"{kind}.json").write_text(json.dumps(document, separators=(",", ":")) + "\n")
+        (output / f"{kind}.json").write_text(
+            json.dumps(document, separators=(",", ":")) + "\n", encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -137,18 +137,18 @@ def generous_objectives(project: Path) -> None:
     shared with other renders' gates is the bench's question, not a test's (a loaded CI machine
     has taken 0.5-1.3 s to commit a create)."""
     slo_file = project / "k6" / "slo.json"
-    slo = json.loads(slo_file.read_text())
+    slo = json.loads(slo_file.read_text(encoding="utf-8"))
     for objective in slo["operations"].values():
         objective.update(p95_ms=5000, p99_ms=10000)
-    slo_file.write_text(json.dumps(slo, indent=2))
+    slo_file.write_text(json.dumps(slo, indent=2), encoding="utf-8")
 
 
 def plant(project: Path, path: str, old: str, new: str) -> None:
     """Replace `old` with `new` in a render's file: a bug for a gate to find."""
     file = project / path
-    source = file.read_text()
+    source = file.read_text(encoding="utf-8")
     assert old in source, f"the code to break is gone from {path}: update this test"
-    file.write_text(source.replace(old, new))
+    file.write_text(source.replace(old, new), encoding="utf-8")
 
 
 GIT_IDENTITY = ["-c", "user.name=Paved Tests", "-c", "user.email=tests@paved.invalid"]
@@ -171,5 +171,5 @@ def free_port() -> int:
 def stack_ports() -> dict[str, int]:
     """A free port for each port variable of a render's `.env` (taken from the template's
     .env.example, so a new service gets one too): other renders' stacks may be up meanwhile."""
-    example = (ROOT / "template" / ".env.example.jinja").read_text()
+    example = (ROOT / "template" / ".env.example.jinja").read_text(encoding="utf-8")
     return {name: free_port() for name in re.findall(r"^(\w+_PORT)=", example, re.MULTILINE)}

@@ -39,7 +39,7 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     )  # fmt: skip
 
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
-    report = json.loads((project / "reports" / "bench.json").read_text())
+    report = json.loads((project / "reports" / "bench.json").read_text(encoding="utf-8"))
     assert set(report) >= REPORTED
     assert report["errors"] == 0
     # Which is faster is the bench's answer, not the test's: with other renders' gates sharing the

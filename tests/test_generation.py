@@ -51,7 +51,9 @@ def rendered(request: pytest.FixtureRequest, renders: Renders) -> Path:
 
 
 def answers_of(project: Path) -> dict[str, Any]:
-    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers: dict[str, Any] = yaml.safe_load(
+        (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    )
     return answers
 
 
@@ -62,7 +64,9 @@ def test_every_file_is_rendered(rendered: Path) -> None:
     assert not [path for path in files if path.suffix == ".jinja"]
     assert len(templates) > 10
     leftovers = [
-        path for path in templates if path.exists() and UNRENDERED.search(path.read_text())
+        path
+        for path in templates
+        if path.exists() and UNRENDERED.search(path.read_text(encoding="utf-8"))
     ]
     assert leftovers == []
 
@@ -97,7 +101,9 @@ def test_the_new_service_is_a_git_repository_with_its_files_staged(rendered: Pat
 def test_one_python_version_everywhere(rendered: Path) -> None:
     # The answer is the minimum the package supports and the version everything runs on.
     version = answers_of(rendered)["python_version"]
-    workflow = yaml.safe_load((rendered / ".github" / "workflows" / "ci.yml").read_text())
+    workflow = yaml.safe_load(
+        (rendered / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    )
     setups = [
         step["with"]
         for job in workflow["jobs"].values()
@@ -105,12 +111,14 @@ def test_one_python_version_everywhere(rendered: Path) -> None:
         if step.get("uses", "").startswith("actions/setup-python@")
     ]
 
-    assert (rendered / ".python-version").read_text() == f"{version}\n"
-    assert f'requires-python = ">={version}"' in (rendered / "pyproject.toml").read_text()
+    assert (rendered / ".python-version").read_text(encoding="utf-8") == f"{version}\n"
+    assert f'requires-python = ">={version}"' in (rendered / "pyproject.toml").read_text(
+        encoding="utf-8"
+    )
     assert setups
     assert all(setup == {"python-version-file": ".python-version"} for setup in setups)
     for dockerfile in (rendered / "compose").glob("*.Dockerfile"):
-        assert f"FROM python:{version}-slim" in dockerfile.read_text()
+        assert f"FROM python:{version}-slim" in dockerfile.read_text(encoding="utf-8")
 
 
 # The defaults pass theirs as the README says, with a bare `nox` (tests/test_readme.py).
@@ -170,7 +178,9 @@ def test_lint_fails_on_a_one_shot_service_that_up_would_not_wait_for(
 
 def test_the_template_workflow_runs_each_supported_combination() -> None:
     # A combination is added in tests/rendering.py; the workflow's matrix must name it too.
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    workflow = yaml.safe_load(
+        (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    )
     jobs = workflow["jobs"]["combination"]["strategy"]["matrix"]["include"]
     markers = [combination.marker for combination in SUPPORTED]
 
@@ -200,7 +210,7 @@ def test_derived_names_follow_the_project_name(renders: Renders) -> None:
     assert answers["project_slug"] == "acme-orders"
     assert answers["package_name"] == "acme_orders"
     assert (project / "src" / "acme_orders" / "main.py").is_file()
-    assert 'name = "acme-orders"' in (project / "pyproject.toml").read_text()
+    assert 'name = "acme-orders"' in (project / "pyproject.toml").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

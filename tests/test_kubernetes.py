@@ -93,8 +93,8 @@ def run_steps(job: dict[str, Any]) -> list[tuple[str | None, str]]:
 
 
 def test_the_template_installs_the_chart_with_the_renders_own_steps() -> None:
-    rendered = yaml.safe_load(RENDERED_WORKFLOW.read_text())["jobs"]["kubernetes"]
-    template = yaml.safe_load(TEMPLATE_WORKFLOW.read_text())["jobs"]["kubernetes"]
+    rendered = yaml.safe_load(RENDERED_WORKFLOW.read_text(encoding="utf-8"))["jobs"]["kubernetes"]
+    template = yaml.safe_load(TEMPLATE_WORKFLOW.read_text(encoding="utf-8"))["jobs"]["kubernetes"]
     setup = [step["uses"] for step in rendered["steps"] if "uses" in step][:-1]  # not the upload
 
     render, *steps = run_steps(template)
@@ -114,7 +114,7 @@ def test_the_template_installs_the_chart_with_the_renders_own_steps() -> None:
     assert commands
     assert [command for command in commands if not command.endswith("|| true")] == []
     assert [step["uses"] for step in template["steps"] if "uses" in step][:-1] == setup
-    variables = yaml.safe_load(RENDERED_WORKFLOW.read_text())["env"]
+    variables = yaml.safe_load(RENDERED_WORKFLOW.read_text(encoding="utf-8"))["env"]
     assert {name: template["env"][name] for name in MANIFESTS} == {
         name: variables[name] for name in MANIFESTS
     }
@@ -127,7 +127,7 @@ def test_every_action_is_pinned_to_a_commit_with_its_tag_named() -> None:
     lines = [
         line.strip().removeprefix("- ")
         for workflow in workflows
-        for line in workflow.read_text().splitlines()
+        for line in workflow.read_text(encoding="utf-8").splitlines()
         if line.strip().removeprefix("- ").startswith("uses:")
     ]
 
@@ -142,4 +142,4 @@ def test_a_service_without_kubernetes_carries_none_of_it(renders: Renders) -> No
     for path in ("deploy", ".github/workflows/kubernetes.yml", "stack/chart.py"):
         assert not (project / path).exists(), path
     assert not list(project.glob("tests/test_chart.py"))
-    assert "deploy/" not in (project / "README.md").read_text()
+    assert "deploy/" not in (project / "README.md").read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ def test_load_passes_and_reports_each_objective(renders: Renders, workspace: Pat
 
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
     assert "Every objective held." in result.stdout
-    report = json.loads((project / "reports" / "k6-crud.json").read_text())
+    report = json.loads((project / "reports" / "k6-crud.json").read_text(encoding="utf-8"))
     operations = {"create", "get", "update", "delete", "list"}
     assert {f"http_req_duration{{name:{op}}}" for op in operations} <= set(report["metrics"])
     for operation in operations:
@@ -36,9 +36,9 @@ def test_load_passes_and_reports_each_objective(renders: Renders, workspace: Pat
 def test_an_impossible_objective_fails_the_session(renders: Renders, workspace: Path) -> None:
     project = renders.copy(BACKEND_ONLY, workspace / "service")
     slo_file = project / "k6" / "slo.json"
-    slo = json.loads(slo_file.read_text())
+    slo = json.loads(slo_file.read_text(encoding="utf-8"))
     slo["operations"]["create"]["p95_ms"] = 0.001
-    slo_file.write_text(json.dumps(slo))
+    slo_file.write_text(json.dumps(slo), encoding="utf-8")
 
     result = run_load(project)
 

@@ -35,7 +35,7 @@ def console_commands(markdown: str) -> list[str]:
 
 
 def newest_release() -> str:
-    found = CHANGELOG_VERSION.search((ROOT / "CHANGELOG.md").read_text())
+    found = CHANGELOG_VERSION.search((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
     assert found, "CHANGELOG.md has no '## X.Y.Z — YYYY-MM-DD' heading"
     return found[1]
 
@@ -108,7 +108,11 @@ def release_copy(shell: Shell, destination: Path) -> Path:
     git(destination, "init", "--quiet", "--initial-branch=main")
     git(destination, "add", "--all")
     git(destination, "commit", "--quiet", "--message", "the checkout under test")
-    [tag] = [line for line in console_commands(README.read_text()) if line.startswith("git tag")]
+    [tag] = [
+        line
+        for line in console_commands(README.read_text(encoding="utf-8"))
+        if line.startswith("git tag")
+    ]
     shell.cwd = destination
     shell.run(tag)
     return destination
@@ -117,9 +121,9 @@ def release_copy(shell: Shell, destination: Path) -> Path:
 @pytest.mark.defaults
 def test_every_readme_command_runs_in_order(shell: Shell, workspace: Path) -> None:
     paved = release_copy(shell, workspace / "paved")
-    ci_run = CI_RUN.read_text().splitlines()
+    ci_run = CI_RUN.read_text(encoding="utf-8").splitlines()
 
-    for line in console_commands(README.read_text()):
+    for line in console_commands(README.read_text(encoding="utf-8")):
         if line.startswith("git tag"):
             continue  # already run: it made the release
         if line.startswith(("python3 -m pip install uv", "uvx nox@")) and "-s demo" not in line:
@@ -133,9 +137,9 @@ def test_every_readme_command_runs_in_order(shell: Shell, workspace: Path) -> No
             assert "Stopped: " in shell.outputs[f"{line} -- down"]
 
     service = shell.cwd
-    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["_commit"] == f"v{newest_release()}"
-    service_commands = console_commands((service / "README.md").read_text())
+    service_commands = console_commands((service / "README.md").read_text(encoding="utf-8"))
     try:
         for line in service_commands:
             if line not in shell.outputs:
@@ -172,13 +176,15 @@ def test_every_readme_command_runs_in_order(shell: Shell, workspace: Path) -> No
 def test_the_questions_table_is_copier_yml(tmp_path: Path) -> None:
     questions = {
         name: spec
-        for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+        for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8")).items()
         if not name.startswith("_")
     }
-    rows = re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \| ([^|]+) \|", README.read_text(), re.M)
+    rows = re.findall(
+        r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \| ([^|]+) \|", README.read_text(encoding="utf-8"), re.M
+    )
     documented = {name for row in rows for name in row[:2] if name}
     project = render_without_tasks(tmp_path / "svc")
-    rendered_answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    rendered_answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
 
     assert documented == set(questions)
     for first, second, default in rows:
@@ -196,7 +202,12 @@ def test_the_sessions_table_is_the_noxfile(tmp_path: Path) -> None:
     # `* name -> docstring` for the sessions a bare `nox` runs, `- name -> ...` for the others.
     listed = run_nox(project, "--list").stdout.splitlines()
     sessions = [line[2:].split(" -> ")[0] for line in listed if line[:2] in ("* ", "- ")]
-    table = (project / "README.md").read_text().split("## Sessions", 1)[1].split("\n## ", 1)[0]
+    table = (
+        (project / "README.md")
+        .read_text(encoding="utf-8")
+        .split("## Sessions", 1)[1]
+        .split("\n## ", 1)[0]
+    )
     # A row's first cell names one session or several: `nox -s up` / `down` / `logs`.
     cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `nox -s ")]
     documented = [name.split()[-1] for cell in cells for name in re.findall(r"`([^`]+)`", cell)]
@@ -207,10 +218,10 @@ def test_the_sessions_table_is_the_noxfile(tmp_path: Path) -> None:
 
 def test_the_release_and_the_changelog_agree() -> None:
     version = newest_release()
-    pyproject = (ROOT / "pyproject.toml").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
     assert f'version = "{version}"' in pyproject
-    assert f"git tag --annotate v{version} " in README.read_text()
+    assert f"git tag --annotate v{version} " in README.read_text(encoding="utf-8")
 
 
 NOX_REQUIREMENT = re.compile(r"\bnox(?:@|==)([0-9][\w.]*)")
@@ -220,7 +231,9 @@ UNPINNED_NOX = re.compile(r"\b(?:uv tool install|pipx install|uvx(?: --python \S
 def test_every_nox_a_user_or_a_workflow_installs_is_the_pinned_one() -> None:
     # uv installs a tool by version; it takes no hash for the tool itself (only for what it
     # builds), so the version is the pin, the same everywhere.
-    [pinned] = NOX_REQUIREMENT.findall((ROOT / "template" / "pyproject.toml.jinja").read_text())
+    [pinned] = NOX_REQUIREMENT.findall(
+        (ROOT / "template" / "pyproject.toml.jinja").read_text(encoding="utf-8")
+    )
     places = [
         README,
         CI_RUN,
@@ -231,7 +244,9 @@ def test_every_nox_a_user_or_a_workflow_installs_is_the_pinned_one() -> None:
         *(ROOT / "template" / ".github" / "workflows").iterdir(),
     ]
 
-    texts = {place.relative_to(ROOT).as_posix(): place.read_text() for place in places}
+    texts = {
+        place.relative_to(ROOT).as_posix(): place.read_text(encoding="utf-8") for place in places
+    }
     versions = {name: set(NOX_REQUIREMENT.findall(text)) for name, text in texts.items()}
     unpinned = {name: UNPINNED_NOX.findall(text) for name, text in texts.items()}
 

@@ -31,7 +31,7 @@ def listening(port: int) -> bool:
 def alive(pid: int) -> bool:
     # A zombie has ended; only its parent has yet to notice.
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
         return False
     return state != "Z"
@@ -55,7 +55,7 @@ class Stack:
         return run_nox(self.project, *reuse, "-s", *args, env=self.env)
 
     def recorded_pids(self) -> dict[str, int]:
-        state = json.loads((self.project / ".stack" / "state.json").read_text())
+        state = json.loads((self.project / ".stack" / "state.json").read_text(encoding="utf-8"))
         return {name: entry["pid"] for name, entry in state.items()}
 
 
@@ -126,4 +126,4 @@ def test_up_refuses_a_taken_port_and_leaves_nothing_running(
     assert result.returncode != 0
     taken = f"port {stack.ports['API_PORT']} for backend is taken by pid {os.getpid()}"
     assert taken in result.stdout + result.stderr
-    assert json.loads((stack.project / ".stack" / "state.json").read_text()) == {}
+    assert json.loads((stack.project / ".stack" / "state.json").read_text(encoding="utf-8")) == {}

@@ -34,28 +34,36 @@ def test_update_takes_template_changes_and_keeps_local_edits(workspace: Path) ->
 
     # The service's own work: an edit the template knows nothing about.
     readme = service / "README.md"
-    readme.write_text(readme.read_text() + "\n## Our runbook\n\nPage the on-call.\n")
+    readme.write_text(
+        readme.read_text(encoding="utf-8") + "\n## Our runbook\n\nPage the on-call.\n",
+        encoding="utf-8",
+    )
     git(service, "commit", "--quiet", "--all", "--message", "our runbook")
 
     # The template moves on: a changed file and a new one.
     env_example = template / "template" / ".env.example.jinja"
-    env_example.write_text(env_example.read_text() + "# FEATURE_FLAGS=  # added in template v2\n")
-    (template / "template" / "SECURITY.md").write_text("# Security\n\nReport issues privately.\n")
+    env_example.write_text(
+        env_example.read_text(encoding="utf-8") + "# FEATURE_FLAGS=  # added in template v2\n",
+        encoding="utf-8",
+    )
+    (template / "template" / "SECURITY.md").write_text(
+        "# Security\n\nReport issues privately.\n", encoding="utf-8"
+    )
     git(template, "add", "--all")
     git(template, "commit", "--quiet", "--message", "template v2")
     git(template, "tag", "v2")
 
     copier.run_update(service, defaults=True, unsafe=True, overwrite=True, vcs_ref="v2", quiet=True)
 
-    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["_commit"] == "v2"
     assert (recorded["project_name"], recorded["package_name"]) == ("Update Me", "update_me")
-    assert "## Our runbook" in readme.read_text()
-    assert "FEATURE_FLAGS" in (service / ".env.example").read_text()
+    assert "## Our runbook" in readme.read_text(encoding="utf-8")
+    assert "FEATURE_FLAGS" in (service / ".env.example").read_text(encoding="utf-8")
     assert (service / "SECURITY.md").is_file()
     assert not list(service.rglob("*.rej"))
     changed = git(service, "diff", "--name-only").split()
-    assert all("<<<<<<<" not in (service / name).read_text() for name in changed)
+    assert all("<<<<<<<" not in (service / name).read_text(encoding="utf-8") for name in changed)
 
     git(service, "add", "--all")
     result = run_nox(
