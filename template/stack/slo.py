@@ -402,6 +402,7 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
                 index,
             )
         )
+    panels += budget_panels(error_rate, len(panels))
     return {
         "uid": "slo",
         "title": "Service-level objectives",
@@ -413,6 +414,38 @@ def slo_dashboard(error_rate: float, objectives: list[Objective]) -> dict[str, A
         "templating": {"list": DASHBOARD_VARIABLES},
         "panels": panels,
     }
+
+
+def budget_panels(error_rate: float, index: int) -> list[dict[str, Any]]:
+    """The error budget left over the SLO period, and how fast each alert's windows burn it
+    (1 is the pace that spends it exactly by the period's end). Both read the 5-minute and
+    short-window ratios the rules record every evaluation."""
+    days = period_days()
+    left = _panel(
+        f"Error budget left over {days} days",
+        f"1 - avg_over_time({ERRORS}5m{{{DASHBOARD_API}}}[{days}d]) / {error_rate:g}",
+        "percentunit",
+        0,
+        index,
+    )
+    burn = _panel(
+        "Error budget burn rate, per alert window (1: spent exactly by the period's end)",
+        "",
+        "short",
+        1,
+        index + 1,
+    )
+    windows = [w for w in WINDOWS if w not in LONG_WINDOWS]
+    burn["targets"] = [
+        {
+            "refId": chr(ord("A") + n),
+            "expr": f"{ERRORS}{window}{{{DASHBOARD_API}}} / {error_rate:g}",
+            "legendFormat": window,
+            "datasource": {"type": "prometheus", "uid": "prometheus"},
+        }
+        for n, window in enumerate(windows)
+    ]
+    return [left, burn]
 
 
 def _panel(title: str, expr: str, unit: str, threshold: float, index: int) -> dict[str, Any]:
