@@ -220,7 +220,7 @@ def bench(
                     )
         _vacuum(postgres.url)
         script = workdir / "flow.sql"
-        script.write_text(pgbench_script())
+        script.write_text(pgbench_script(), encoding="utf-8")
         pgbench = _pgbench(postgres.url, script, vus, duration_s)
     return _results(
         {name: Variant(variant_runs) for name, variant_runs in runs.items()},
@@ -497,7 +497,7 @@ def _k6(
         str(K6_DIR / "bench.js"),
     ]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    summary: dict[str, Any] = json.loads(report.read_text())
+    summary: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     return summary
 
 
@@ -549,7 +549,7 @@ def _cpu_seconds(pid: int) -> float:
 def report(results: dict[str, Any]) -> Path:
     REPORTS.mkdir(exist_ok=True)
     path = REPORTS / "bench.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -47,7 +47,7 @@ def run(env: Env, api: str, scenarios: list[str], *, quick: bool) -> int:
         print(f"\n== {scenario} against {api}")
         code = _k6(scenario, report, k6_env, streaming=streaming)
         if report.exists():
-            print_verdicts(verdicts(json.loads(report.read_text())["metrics"]))
+            print_verdicts(verdicts(json.loads(report.read_text(encoding="utf-8"))["metrics"]))
         if code == THRESHOLDS_CROSSED:
             breached.append(scenario)
         elif code != 0:

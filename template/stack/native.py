@@ -231,7 +231,7 @@ def _ensure_running(
 def native_prometheus_config(env: Env, services: list[Service]) -> dict[str, Any]:
     """The Compose stack's Prometheus config, aimed at the native loopback ports: the jobs (and
     the Alertmanager) of services that run natively stay, the others are left out."""
-    config: dict[str, Any] = yaml.safe_load(COMPOSE_PROMETHEUS_CONFIG.read_text())
+    config: dict[str, Any] = yaml.safe_load(COMPOSE_PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
     by_name = {service.name: service for service in services}
 
     def on_loopback(groups: list[dict[str, list[str]]]) -> list[dict[str, list[str]]]:

@@ -209,4 +209,4 @@ def is_healthy(url: str) -> bool:
 def tail(path: Path, lines: int = 20) -> str:
     if not path.exists():
         return ""
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return "\n".join(path.read_text(errors="replace", encoding="utf-8").splitlines()[-lines:])

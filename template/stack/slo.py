@@ -121,7 +121,7 @@ class Objective:
 
 
 def load_slo() -> tuple[float, list[Objective]]:
-    slo = json.loads(SLO_FILE.read_text())
+    slo = json.loads(SLO_FILE.read_text(encoding="utf-8"))
     objectives = [
         Objective(name, op["method"], op["route"], quantile, op[key] / 1000)
         for name, op in slo["operations"].items()
@@ -489,7 +489,7 @@ def rendered() -> dict[Path, str]:
         files[CHART_DIR / "files" / "slo.rules.yml"] = rules(KUBERNETES)
         for name in CHART_DASHBOARDS:
             source = (
-                dashboard if name == DASHBOARD_FILE.name else (DASHBOARDS_DIR / name).read_text()
+                dashboard if name == DASHBOARD_FILE.name else (DASHBOARDS_DIR / name).read_text(encoding="utf-8")
             )
             copied = for_chart(json.loads(source))
             files[CHART_DIR / "files" / "dashboards" / name] = json.dumps(copied, indent=2) + "\n"
@@ -507,7 +507,7 @@ def problems() -> list[str]:
                 f"is not a bucket boundary of http_request_duration_seconds {LATENCY_BUCKETS}"
             )
     for path, text in rendered().items():
-        if not path.exists() or path.read_text() != text:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
             found.append(
                 f"{path.relative_to(PROJECT_ROOT).as_posix()} does not match k6/slo.json and "
                 "the dashboards: run `nox -s slo`"
@@ -519,7 +519,7 @@ def write() -> list[Path]:
     written = []
     for path, text in rendered().items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 

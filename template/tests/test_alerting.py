@@ -36,13 +36,13 @@ Notification = dict[str, Any]  # Alertmanager's webhook payload
 def alertmanager(webhook_url: str, workdir: Path) -> Iterator[str]:
     """The project's Alertmanager config with every receiver given the webhook; its URL."""
     [binary] = require(ALERTMANAGER_PROGRAM)
-    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+    config = yaml.safe_load(ALERTMANAGER_CONFIG.read_text(encoding="utf-8"))
     # Seconds instead of minutes before a group is sent; routes, grouping and inhibitions as
     # written in the file.
     config["route"] |= {"group_wait": "1s", "group_interval": "1s"}
     for receiver in config["receivers"]:
         receiver["webhook_configs"] = [{"url": webhook_url}]
-    (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
+    (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     port = free_port()
     command = [
         binary, f"--config.file={workdir / 'alertmanager.yml'}",
@@ -116,7 +116,7 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
         # Native `up`'s own Prometheus config, scraping and evaluating every second.
         config = native_prometheus_config(env, [BACKEND, ALERTMANAGER, PROMETHEUS])
         config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
-        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         command = [
             prometheus_binary, f"--config.file={tmp_path / 'prometheus.yml'}",
             f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",

@@ -57,7 +57,7 @@ def panels() -> list[Any]:
             as_grafana_sends(target["expr"]), panel["title"], id=f"{path.stem}: {panel['title']}"
         )
         for path in DASHBOARDS
-        for panel in json.loads(path.read_text())["panels"]
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]
         for target in panel["targets"]
     ]
 
@@ -67,7 +67,7 @@ def selected_series() -> list[str]:
     rules = [
         rule["expr"]
         for path in sorted(RULES_DIR.glob("*.yml"))
-        for group in yaml.safe_load(path.read_text())["groups"]
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
         for rule in group["rules"]
     ]
     exprs = [param.values[0] for param in panels()] + rules
@@ -164,7 +164,7 @@ def observed(
                 {"job_name": "postgres", "static_configs": [{"targets": [exporter]}]},
             ],
         }
-        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         processes.enter_context(
             running(
                 exporter_command,
@@ -284,7 +284,7 @@ def test_every_rate_range_is_grafanas_rate_interval_or_longer() -> None:
         found
         for path in DASHBOARDS
         if path.stem in {"api", "slo"}
-        for panel in json.loads(path.read_text())["panels"]
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]
         for target in panel["targets"]
         for found in re.findall(r"(?:rate|increase)\([^\[]*\[([^\]]+)\]", target["expr"])
     }

@@ -22,10 +22,10 @@ def test_the_generated_files_match_the_slo_file() -> None:
 
 
 def test_a_changed_objective_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    changed = json.loads(slo.SLO_FILE.read_text())
+    changed = json.loads(slo.SLO_FILE.read_text(encoding="utf-8"))
     changed["operations"]["create"]["p95_ms"] = 300  # not a bucket boundary, rules not regenerated
     slo_file = tmp_path / "slo.json"
-    slo_file.write_text(json.dumps(changed))
+    slo_file.write_text(json.dumps(changed), encoding="utf-8")
     monkeypatch.setattr(slo, "SLO_FILE", slo_file)
 
     found = slo.problems()
@@ -45,7 +45,7 @@ def test_each_objective_gets_a_burn_rate_alert_per_window_pair() -> None:
         if rule["alert"] == "LatencyBudgetBurn"
     }
     windows = {burn.long for burn in slo.BURN_RATES}
-    operations = json.loads(slo.SLO_FILE.read_text())["operations"]
+    operations = json.loads(slo.SLO_FILE.read_text(encoding="utf-8"))["operations"]
     assert latency == {
         (operation, quantile, window)
         for operation in operations
@@ -62,7 +62,7 @@ def test_each_objective_gets_a_burn_rate_alert_per_window_pair() -> None:
 
 
 def test_every_alert_explains_itself_and_links_a_runbook_that_exists() -> None:
-    runbooks = slo.RUNBOOKS_FILE.read_text()
+    runbooks = slo.RUNBOOKS_FILE.read_text(encoding="utf-8")
     sections = {
         line[3:].strip().lower() for line in runbooks.splitlines() if line.startswith("## ")
     }
@@ -108,9 +108,9 @@ def test_the_burn_factors_follow_the_slo_period(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The workbook's factors are for 30 days; over 28, 2 % of the budget in an hour is 13.44x.
-    changed = json.loads(slo.SLO_FILE.read_text()) | {"period_days": 28}
+    changed = json.loads(slo.SLO_FILE.read_text(encoding="utf-8")) | {"period_days": 28}
     slo_file = tmp_path / "slo.json"
-    slo_file.write_text(json.dumps(changed))
+    slo_file.write_text(json.dumps(changed), encoding="utf-8")
     monkeypatch.setattr(slo, "SLO_FILE", slo_file)
 
     alerts = [

@@ -10,10 +10,10 @@ from stack.compose import COMPLETED, one_shot_problems
 from stack.native import StackError, database, native_prometheus_config
 from stack.services import ALERTMANAGER, BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text())
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text(encoding="utf-8"))
 ENV_EXAMPLE = dict(
     line.split("=", 1)
-    for line in (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    for line in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 )
 
@@ -51,7 +51,7 @@ def test_native_prometheus_scrapes_the_compose_jobs_on_loopback() -> None:
     }
     assert targets == {"prometheus": ["127.0.0.1:19090"], "backend": ["127.0.0.1:18000"]}
     compose_config = yaml.safe_load(
-        (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text()
+        (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text(encoding="utf-8")
     )
     assert config["global"] == compose_config["global"]
     assert config["alerting"] == {"alertmanagers": []}  # no Alertmanager runs natively
