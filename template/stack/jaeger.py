@@ -60,7 +60,9 @@ def running_jaeger(workdir: Path) -> Iterator[Jaeger]:
     if binary is None:
         raise RuntimeError(JAEGER.missing())
     otlp, query, health = free_port(), free_port(), free_port()
-    (workdir / "jaeger.yaml").write_text(yaml.safe_dump(config(otlp, query, health)), encoding="utf-8")
+    (workdir / "jaeger.yaml").write_text(
+        yaml.safe_dump(config(otlp, query, health)), encoding="utf-8"
+    )
     command = [binary, "--config", str(workdir / "jaeger.yaml")]
     health_url = f"http://127.0.0.1:{health}/status"
     # It answers within a second of starting; the bound is generous for a machine that is still

@@ -489,7 +489,9 @@ def rendered() -> dict[Path, str]:
         files[CHART_DIR / "files" / "slo.rules.yml"] = rules(KUBERNETES)
         for name in CHART_DASHBOARDS:
             source = (
-                dashboard if name == DASHBOARD_FILE.name else (DASHBOARDS_DIR / name).read_text(encoding="utf-8")
+                dashboard
+                if name == DASHBOARD_FILE.name
+                else (DASHBOARDS_DIR / name).read_text(encoding="utf-8")
             )
             copied = for_chart(json.loads(source))
             files[CHART_DIR / "files" / "dashboards" / name] = json.dumps(copied, indent=2) + "\n"

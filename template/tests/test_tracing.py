@@ -103,7 +103,11 @@ def access_line(log: Path, request_id: str) -> dict[str, Any]:
     """The request's access line, once the server's log has it (stdout is written in batches)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line[:1] == "{"]
+        lines = [
+            json.loads(line)
+            for line in log.read_text(encoding="utf-8").splitlines()
+            if line[:1] == "{"
+        ]
         found: list[dict[str, Any]] = [
             line
             for line in lines

@@ -43,9 +43,7 @@ STOP_SIGNALS = [
 ]
 RESTART_SIGNALS = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []
 # Signals the supervisor handles that uvicorn's workers do not (they handle SIGINT and SIGTERM).
-GROUP_SIGNALS = [
-    getattr(signal, name) for name in ("SIGHUP", "SIGQUIT") if hasattr(signal, name)
-]
+GROUP_SIGNALS = [getattr(signal, name) for name in ("SIGHUP", "SIGQUIT") if hasattr(signal, name)]
 # Linux's prctl option that sends a process a signal when its parent ends.
 PR_SET_PDEATHSIG = 1
 
