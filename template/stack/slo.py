@@ -190,9 +190,10 @@ BUDGET_LEFT = "slo:error_budget:remaining_ratio"  # 1 - spent / allowed, over th
 ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
 SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
 RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
-# What runbook_url links: a page a notification's reader can open, on the repository's web site
-# (its default branch), not a path that means something only inside a checkout.
-RUNBOOKS = f"{REPOSITORY_URL}/blob/main/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
+# What runbook_url links: a page a notification's reader can open, on the repository's web site,
+# not a path that means something only inside a checkout. HEAD is the default branch on GitHub
+# and GitLab, whatever its name (a repository without `main` would link a 404).
+RUNBOOKS = f"{REPOSITORY_URL}/blob/HEAD/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
 # What each alert means and where to look first; docs/runbooks.md says more.
 DESCRIPTIONS = {
     "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "

@@ -75,8 +75,9 @@ def test_every_alert_explains_itself_and_links_a_runbook_that_exists() -> None:
         assert annotations["summary"]
         assert annotations["description"]
         page, anchor = annotations["runbook_url"].split("#")
-        # A link a notification's reader can follow: the repository's page of the runbooks.
-        assert page == f"{REPOSITORY_URL}/blob/main/docs/runbooks.md"
+        # A link a notification's reader can follow: the repository's page of the runbooks, on
+        # its default branch whatever that is called (HEAD), not a `main` it may not have.
+        assert page == f"{REPOSITORY_URL}/blob/HEAD/docs/runbooks.md"
         assert page.startswith("https://")
         assert anchor in sections, alert["alert"]
 
