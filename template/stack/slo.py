@@ -52,6 +52,10 @@ class Target:
     job: str  # the API's scrape job: DatabaseDown carries it, so it mutes this API's alerts only
     database_down: str
     database_down_summary: str
+    # PromQL: the database's metrics are missing altogether (None where that is normal). Its own
+    # alert, never an inhibition source: a PodMonitor nobody selects must not mute the budget
+    # alerts for as long as it goes unnoticed.
+    database_absent: str | None = None
 
 
 COMPOSE = Target(
@@ -61,14 +65,15 @@ COMPOSE = Target(
     "max by (namespace) (pg_up) == 0",
     "postgres-exporter cannot reach PostgreSQL.",
 )
-# CloudNativePG's exporter, in each instance of the cluster (deploy/cnpg/cluster.yaml); no
-# instance left to export (the cluster deleted, every pod gone) is down too.
+# CloudNativePG's exporter, in each instance of the cluster (deploy/cnpg/cluster.yaml). No
+# series at all (every pod gone, or the PodMonitor not selected) is DatabaseMetricsAbsent.
 _CNPG = f'cnpg_collector_up{{cluster="{CNPG_CLUSTER}",namespace="{RELEASE_NAMESPACE}"}}'
 KUBERNETES = Target(
     f'job="{RELEASE_JOB}",namespace="{RELEASE_NAMESPACE}"',
     RELEASE_JOB,
-    f"max by (namespace, cluster) ({_CNPG}) == 0 or absent({_CNPG})",
-    "No instance of the CloudNativePG cluster reaches PostgreSQL, or none is left.",
+    f"max by (namespace, cluster) ({_CNPG}) == 0",
+    "No instance of the CloudNativePG cluster reaches PostgreSQL.",
+    f"absent({_CNPG})",
 )
 
 
@@ -185,9 +190,10 @@ BUDGET_LEFT = "slo:error_budget:remaining_ratio"  # 1 - spent / allowed, over th
 ERRORS = "slo:errors:ratio_rate"  # + a window: the share of requests that failed with a 5xx
 SLOW = "slo:slow_requests:ratio_rate"  # + a window, per objective: the share slower than it
 RUNBOOKS_FILE = PROJECT_ROOT / "docs" / "runbooks.md"
-# What runbook_url links: a page a notification's reader can open, on the repository's web site
-# (its default branch), not a path that means something only inside a checkout.
-RUNBOOKS = f"{REPOSITORY_URL}/blob/main/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
+# What runbook_url links: a page a notification's reader can open, on the repository's web site,
+# not a path that means something only inside a checkout. HEAD is the default branch on GitHub
+# and GitLab, whatever its name (a repository without `main` would link a 404).
+RUNBOOKS = f"{REPOSITORY_URL}/blob/HEAD/{RUNBOOKS_FILE.relative_to(PROJECT_ROOT).as_posix()}"
 # What each alert means and where to look first; docs/runbooks.md says more.
 DESCRIPTIONS = {
     "ApiDown": "No scrape of any replica of the API has succeeded for a minute, or Prometheus "
@@ -200,6 +206,9 @@ DESCRIPTIONS = {
     "not affected; what is dropped is lost to search but still on stdout.",
     "DatabaseDown": "The API's requests that touch the database fail with 503 while this "
     "lasts. Check that PostgreSQL runs and accepts connections.",
+    "DatabaseMetricsAbsent": "Prometheus has no CloudNativePG exporter series for the "
+    "database: its PodMonitor is not selected by Prometheus, the cluster's name in values is "
+    "wrong, or no instance is left. DatabaseDown cannot fire until this is fixed.",
     "ErrorBudgetBurn": "Requests fail with a 5xx faster than k6/slo.json allows. The API's "
     "error log and its dashboard's exceptions panel name the failing routes.",
     "LatencyBudgetBurn": "Requests of one operation are slower than its objective too often. "
@@ -263,6 +272,11 @@ def alert_rules(
                {"job": target.job}),
         _alert("LogsDropped", logs_dropped, "5m", "warning", "Log records are being dropped instead of shipped."),
     ]  # fmt: skip
+    if target.database_absent is not None:
+        availability.append(
+            _alert("DatabaseMetricsAbsent", target.database_absent, "10m", "warning",
+                   "Prometheus has no metrics of the database.", {"job": target.job})
+        )  # fmt: skip
     burns = []
     days = period_days()
     for burn in BURN_RATES:

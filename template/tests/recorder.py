@@ -1,10 +1,10 @@
-"""An HTTP server on loopback that answers every request with a fixed JSON body and records it:
-a webhook for Alertmanager's notifications, or a stand-in for a managed OpenSearch whose
-requests' authentication a test reads."""
+"""An HTTP server on loopback that answers every request with a fixed JSON body (or one a function
+of the request gives) and records it: a webhook for Alertmanager's notifications, or a stand-in
+for a managed OpenSearch whose requests' authentication (or ISM calls) a test reads."""
 
 import json
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,16 +26,21 @@ class Request:
 
 
 @contextmanager
-def recording_server(answer: object = None) -> Iterator[tuple[str, queue.Queue[Request]]]:
-    """Its base URL, and the requests it got, in order; each is answered 200 with `answer`."""
+def recording_server(
+    answer: object | Callable[[Request], object] = None,
+) -> Iterator[tuple[str, queue.Queue[Request]]]:
+    """Its base URL, and the requests it got, in order; each is answered 200 with `answer`, or
+    with what `answer(request)` returns when it is a function."""
     received: queue.Queue[Request] = queue.Queue()
-    body = json.dumps(answer if answer is not None else {}).encode()
 
     class Recorder(BaseHTTPRequestHandler):
         def _record(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            received.put(Request(self.command, self.path, headers, self.rfile.read(length)))
+            request = Request(self.command, self.path, headers, self.rfile.read(length))
+            received.put(request)
+            found = answer(request) if callable(answer) else answer
+            body = json.dumps(found if found is not None else {}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -31,6 +31,7 @@ from stack.tools import K6, POSTGRES_EXPORTER, PROMETHEUS
 
 from .conftest import DeployedApi
 from .programs import do_without, require
+from .test_slo import promtool_test, requests_of
 
 PROJECT_ROOT = Path(__file__).parents[1]
 DASHBOARDS = sorted((PROJECT_ROOT / "compose" / "grafana" / "dashboards").glob("*.json"))
@@ -289,3 +290,32 @@ def test_every_rate_range_is_grafanas_rate_interval_or_longer() -> None:
         for found in re.findall(r"(?:rate|increase)\([^\[]*\[([^\]]+)\]", target["expr"])
     }
     assert ranges <= {"$__rate_interval", "5m"}, ranges
+
+
+def test_the_api_dashboards_error_ratio_is_the_slis_per_deployment(tmp_path: Path) -> None:
+    # Two namespaces' APIs in one Prometheus: prod's users get 50 % 5xx beside three pods'
+    # probes (3 req/s, all 200), staging is healthy and busier. The panel must read what the
+    # SLI reads, each deployment apart: not a ratio diluted by probes and merged with staging.
+    dashboard = PROJECT_ROOT / "compose" / "grafana" / "dashboards" / "api.json"
+    api = json.loads(dashboard.read_text(encoding="utf-8"))
+    [expr] = [
+        target["expr"]
+        for panel in api["panels"]
+        if panel["title"].startswith("Server error ratio")
+        for target in panel["targets"]
+    ]
+    # A 5m range: promtool's samples here are a minute apart.
+    sent = as_grafana_sends(expr.replace("$__rate_interval", "5m"))
+    probes = 'http_requests_total{job="backend",namespace="prod",method="GET",'
+    test = {
+        "interval": "1m",
+        "input_series": requests_of("backend", "prod", 50, 50)
+        + requests_of("backend", "staging", 0, 300)
+        + [{"series": probes + 'route="/health/live",status_code="200"}', "values": "0+180x30"}],
+        "promql_expr_test": [{"expr": sent, "eval_time": "20m", "exp_samples": [
+            {"labels": '{job="backend",namespace="prod"}', "value": 0.5},
+            {"labels": '{job="backend",namespace="staging"}', "value": 0},
+        ]}],
+    }  # fmt: skip
+
+    promtool_test([test], {}, tmp_path)

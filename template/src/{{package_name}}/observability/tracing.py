@@ -9,6 +9,7 @@ for tracing.
 """
 
 import os
+import random
 import socket
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -56,12 +57,15 @@ class Tracing:
                 "deployment.environment.name": settings.environment,
             }
         )
-        # Our own policy at the edge: the ratio decides a new trace, and a caller's unless it is
-        # trusted (settings.tracing_trust_parent). Spans inside the service follow their
-        # parent either way (a statement is traced when its request is).
+        # Our own policy at the edge: the ratio decides a new trace (by its id, which we drew),
+        # and a caller's unless it is trusted (settings.tracing_trust_parent) by a draw of our
+        # own: the caller chose its trace id, so deciding by it would let any client buy a trace
+        # (low 64 bits under the bound). Spans inside the service follow their parent either
+        # way (a statement is traced when its request is).
         ratio = TraceIdRatioBased(settings.tracing_sample_ratio)
+        drawn = _random_ratio(settings.tracing_sample_ratio)
         edge = {} if settings.tracing_trust_parent else {
-            "remote_parent_sampled": ratio, "remote_parent_not_sampled": ratio,
+            "remote_parent_sampled": drawn, "remote_parent_not_sampled": drawn,
         }  # fmt: skip
         sampler = ParentBased(_requests_only(ratio), **edge)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
@@ -125,6 +129,32 @@ def _requests_only(ratio: "Sampler") -> "Sampler":
             return f"RequestsOnly{{{ratio.get_description()}}}"
 
     return RequestsOnly()
+
+
+def _random_ratio(ratio: float) -> "Sampler":
+    """Samples `ratio` of the spans it is asked about by a random draw, whatever their trace id
+    (which an untrusted caller chose)."""
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    # As TraceIdRatioBased bounds its 64-bit draw.
+    bound = round(ratio * (1 << 64))
+
+    class RandomRatio(Sampler):
+        def should_sample(
+            self, parent_context: Context | None, trace_id: int, name: str,
+            kind: SpanKind | None = None, attributes: Attributes = None,
+            links: Sequence[Link] | None = None, trace_state: TraceState | None = None,
+        ) -> SamplingResult:  # fmt: skip
+            # Not a secret (no need for secrets): it only has to be out of the caller's hands.
+            if random.getrandbits(64) < bound:
+                parent = trace.get_current_span(parent_context).get_span_context()
+                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, parent.trace_state)
+            return SamplingResult(Decision.DROP)
+
+        def get_description(self) -> str:
+            return f"RandomRatio{{{ratio}}}"
+
+    return RandomRatio()
 
 
 def _service_version(distribution: str) -> str:
