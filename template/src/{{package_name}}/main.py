@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-        expose_headers=["Location", "X-Request-ID"],
+        # What a browser's script may read: a 429's headers say when to write again.
+        expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
     )
     install_error_handlers(app)
     # Routes are matched in order: the busiest first.
