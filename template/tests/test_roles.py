@@ -11,10 +11,14 @@ SCHEMA_CHANGES = [
     "ALTER TABLE items ADD COLUMN intruder text",
     "CREATE INDEX ix_intruder ON items (title)",
     "TRUNCATE items",
+    "CREATE TEMP TABLE intruder (id int)",
+    # Alembic's record of the schema's version is the migrations', not the API's.
+    "UPDATE alembic_version SET version_num = 'intruder'",
+    "DELETE FROM alembic_version",
 ]
 
 
-@pytest.mark.parametrize("statement", SCHEMA_CHANGES, ids=lambda s: s.split(" (")[0])
+@pytest.mark.parametrize("statement", SCHEMA_CHANGES, ids=lambda s: " ".join(s.split()[:3]))
 def test_the_apis_role_cannot_change_the_schema(api_database_url: str, statement: str) -> None:
     with (
         psycopg.connect(api_database_url, autocommit=True) as conn,

@@ -20,10 +20,16 @@ MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""
 
 
 def plain(text: str) -> str:
-    """`text` (a user's, or the API's) to show as it is where Streamlit renders Markdown
-    (st.success, st.warning, st.error): it cannot become a link, an image fetched from
-    elsewhere, a heading or coloured text."""
+    """The API's own `text` (a message, never a user's) to show where Streamlit renders Markdown
+    (st.error): it cannot become an image, a heading or coloured text. Escaping does not stop
+    Streamlit's autolinks (GFM's, run after the escapes are resolved), so a user's text never
+    goes through Markdown at all: it is shown with `show_users_text`."""
     return MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def show_users_text(text: str) -> None:
+    """`text` a user typed (an item's title), shown as it is: st.text renders no Markdown."""
+    st.text(text)
 
 
 @st.cache_resource
@@ -38,7 +44,9 @@ def main() -> None:
     show_health(api)
     st.title("Items")
     if notice := st.session_state.pop("notice", None):
-        st.success(notice)
+        message, title = notice  # a fixed message, and the item's title shown as plain text
+        st.success(message)
+        show_users_text(title)
 
     status, page_size = show_filters()
     offset = st.session_state.setdefault("page", 0) * page_size
@@ -179,7 +187,7 @@ def show_create_form(api: ItemsApi) -> None:
         return
     st.session_state.create_generation = generation + 1
     st.session_state.page = 0  # where the new item is
-    st.session_state.notice = f"Created “{plain(item['title'])}”."
+    st.session_state.notice = ("Created.", item["title"])
     st.rerun()
 
 
@@ -204,7 +212,7 @@ def show_edit_panel(api: ItemsApi, items: list[Item]) -> None:
         except (ApiError, ApiUnavailable) as failure:
             report(failure, slots)
         else:
-            st.session_state.notice = f"Saved “{plain(values['title'])}”."
+            st.session_state.notice = ("Saved.", values["title"])
             st.rerun()
     show_delete(api, item)
 
@@ -215,7 +223,8 @@ def show_delete(api: ItemsApi, item: Item) -> None:
             st.session_state.confirm_delete = item["id"]
             st.rerun()
         return
-    st.warning(f"Delete “{plain(item['title'])}”? This cannot be undone.")
+    st.warning("Delete this item? This cannot be undone.")
+    show_users_text(item["title"])
     confirm, cancel, _ = st.columns([1, 1, 3])
     if confirm.button("Yes, delete", key="confirm_delete_button", type="primary"):
         try:
@@ -224,7 +233,7 @@ def show_delete(api: ItemsApi, item: Item) -> None:
             show_failure(failure)
             return
         del st.session_state.confirm_delete
-        st.session_state.notice = f"Deleted “{plain(item['title'])}”."
+        st.session_state.notice = ("Deleted.", item["title"])
         st.rerun()
     if cancel.button("Cancel", key="cancel_delete"):
         del st.session_state.confirm_delete

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from . import PROJECT_NAME
 from .db import create_pool
@@ -20,6 +21,14 @@ from .observability.setup import setup as setup_observability
 from .observability.tracing import Tracing
 from .ratelimit import WriteRateLimitMiddleware
 from .settings import Settings
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Starlette answers an exception no handler took in its ServerErrorMiddleware, which it
+        # puts outside every middleware an app adds: the security headers wrap the whole stack,
+        # so a 500 carries them too.
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 await pool.close()
 
-    app = FastAPI(
+    app = _App(
         title=PROJECT_NAME,
         lifespan=lifespan,
         # The documentation pages are docs.py's (pinned assets with integrity hashes), and only
@@ -57,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     # The last middleware added runs first: every response, a 413 or a CORS preflight included,
-    # carries the request id, the CORS and the security headers, and is measured and logged.
+    # carries the request id and the CORS headers, and is measured and logged (the security
+    # headers are _App's, around everything).
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.rate_limit_writes_per_minute:  # before the body is read; a 429 gets CORS headers
         app.add_middleware(
@@ -70,9 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-        expose_headers=["Location", "X-Request-ID"],
+        # What a browser's script may read: a 429's headers say when to write again.
+        expose_headers=["Location", "X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"],
     )
-    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     # Routes are matched in order: the busiest first.
     app.include_router(items_router)
