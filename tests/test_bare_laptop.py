@@ -121,7 +121,7 @@ def test_in_ci_a_missing_program_fails_the_gate_and_is_named(project: Path, bare
     env = bare_env(bare_path, ci=True)
 
     lint = run_nox(project, "-R", "-s", "lint", "--", "promtool-rules", env=env)
-    needing_programs = "dashboard or browser or shipping or chart or alerting or tracing"
+    needing_programs = "dashboard or browser or shipping or chart or alerting or tracing or pooler"
     tests = run_nox(project, "-R", "-s", "tests", "--", "-k", needing_programs, env=env)
 
     assert lint.returncode != 0

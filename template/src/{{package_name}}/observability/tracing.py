@@ -9,17 +9,12 @@ for tracing.
 """
 
 import os
-import random
 import socket
-from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Link, SpanKind, TraceState
-from opentelemetry.util.types import Attributes
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from starlette.types import Scope
@@ -27,9 +22,6 @@ from starlette.types import Scope
 from ..db import Connection
 from ..settings import Settings
 from .documents import Document
-
-if TYPE_CHECKING:  # the SDK is imported only by a traced service
-    from opentelemetry.sdk.trace.sampling import Sampler
 
 # Scrapes and probes: many, and nothing to learn from their traces.
 _UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
@@ -47,6 +39,8 @@ class Tracing:
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
+        from .sampling import RandomRatio, RequestsOnly
+
         self._instrumentor = PsycopgInstrumentor
         resource = Resource.create(
             {
@@ -63,11 +57,11 @@ class Tracing:
         # (low 64 bits under the bound). Spans inside the service follow their parent either
         # way (a statement is traced when its request is).
         ratio = TraceIdRatioBased(settings.tracing_sample_ratio)
-        drawn = _random_ratio(settings.tracing_sample_ratio)
+        drawn = RandomRatio(settings.tracing_sample_ratio)
         edge = {} if settings.tracing_trust_parent else {
             "remote_parent_sampled": drawn, "remote_parent_not_sampled": drawn,
         }  # fmt: skip
-        sampler = ParentBased(_requests_only(ratio), **edge)
+        sampler = ParentBased(RequestsOnly(ratio), **edge)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
         # Headers (an API key) and TLS come from the OTEL_EXPORTER_OTLP_* variables.
         endpoint = settings.tracing_otlp_endpoint.rstrip("/") + "/v1/traces"
@@ -106,55 +100,6 @@ class Tracing:
     def shutdown(self) -> None:
         """Export the spans still queued, then stop the exporter's thread."""
         self.provider.shutdown()
-
-
-def _requests_only(ratio: "Sampler") -> "Sampler":
-    """The sampler of spans without a parent: a request's, at `ratio`. A database statement
-    without one (a readiness probe's, which is not traced) would be an orphan root: dropped."""
-    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-
-    class RequestsOnly(Sampler):
-        def should_sample(
-            self, parent_context: Context | None, trace_id: int, name: str,
-            kind: SpanKind | None = None, attributes: Attributes = None,
-            links: Sequence[Link] | None = None, trace_state: TraceState | None = None,
-        ) -> SamplingResult:  # fmt: skip
-            if kind == SpanKind.CLIENT:
-                return SamplingResult(Decision.DROP)
-            return ratio.should_sample(
-                parent_context, trace_id, name, kind, attributes, links, trace_state
-            )
-
-        def get_description(self) -> str:
-            return f"RequestsOnly{{{ratio.get_description()}}}"
-
-    return RequestsOnly()
-
-
-def _random_ratio(ratio: float) -> "Sampler":
-    """Samples `ratio` of the spans it is asked about by a random draw, whatever their trace id
-    (which an untrusted caller chose)."""
-    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-
-    # As TraceIdRatioBased bounds its 64-bit draw.
-    bound = round(ratio * (1 << 64))
-
-    class RandomRatio(Sampler):
-        def should_sample(
-            self, parent_context: Context | None, trace_id: int, name: str,
-            kind: SpanKind | None = None, attributes: Attributes = None,
-            links: Sequence[Link] | None = None, trace_state: TraceState | None = None,
-        ) -> SamplingResult:  # fmt: skip
-            # Not a secret (no need for secrets): it only has to be out of the caller's hands.
-            if random.getrandbits(64) < bound:
-                parent = trace.get_current_span(parent_context).get_span_context()
-                return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, parent.trace_state)
-            return SamplingResult(Decision.DROP)
-
-        def get_description(self) -> str:
-            return f"RandomRatio{{{ratio}}}"
-
-    return RandomRatio()
 
 
 def _service_version(distribution: str) -> str:
