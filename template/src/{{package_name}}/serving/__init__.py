@@ -1,3 +1,5 @@
-"""How the API is served in production shape: worker processes that each get their share of the
-connections (`listeners`, `supervisor`), each response in one send and a deadline on each
-request's headers (`protocol`). `serve.py` puts them together."""
+"""How the API is served in production shape: worker processes on one shared listening socket,
+bound once so a second instance is refused (`listener`), kept alive, restarted and stopped by a
+supervisor they never outlive (`supervisor`), and a protocol that sends a small response in one
+write and closes connections whose headers or body stall (`protocol`). `serve.py` puts them
+together."""
