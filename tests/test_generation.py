@@ -236,7 +236,8 @@ def test_derived_names_follow_the_project_name(renders: Renders) -> None:
         pytest.param({"author_email": "nobody"}, "does not look like an email", id="bad-email"),
         pytest.param(
             # It is written into YAML and JSON files unescaped.
-            {"repository_url": 'https://example.com/a"b'}, "is not an https:// URL",
+            {"repository_url": 'https://example.com/a"b'},
+            "is not an https:// URL",
             id="repository-url-with-quote",
         ),
         pytest.param({"project_name": "  "}, "must not be empty", id="blank-name"),
