@@ -17,7 +17,11 @@ likes. Enough of them exhaust a worker's connections (a slowloris attack). Here:
 
 - a request's line and headers must be complete within `header_timeout_s` of the connection
   being made or of the request's first byte (a bare CRLF between requests counts);
-- while its body is being received, each part must arrive within `body_timeout_s` of the last.
+- while its body is being received, each part must arrive within `body_timeout_s` of the last;
+- its line and headers may take at most `MAX_HEADER_BYTES`, or it is answered 431 and closed.
+  httptools keeps a header value's parts until the value ends, and uvicorn the URL's, with no
+  bound of their own: without one, a client could grow a worker's memory by sending one endless
+  header.
 
 Either clock waits while the server itself holds reading back (a request pipelined behind one
 being answered, or a body the app has not read yet): the client is not late then. A client that
@@ -29,7 +33,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from uvicorn import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 # nginx's client_header_timeout defaults to 60 s; a service behind a proxy can afford less.
@@ -44,6 +52,9 @@ DEFAULT_STARTUP_TIMEOUT_S = 60.0
 # The most a connection's transport holds back to join writes: a small response whole. A larger
 # write goes out at once.
 COALESCE_LIMIT = 16 * 1024
+# A request's line and headers: twice what a JWT and a few cookies take. nginx's default allows
+# 4 buffers of 8 KiB for them, Node.js 16 KiB; a proxy in front usually refuses less than this.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class ServerConfig(Config):
@@ -181,6 +192,12 @@ class DeadlineProtocol(HttpToolsProtocol):
         self.body_timeout_s = server.body_timeout_s if server else DEFAULT_BODY_TIMEOUT_S
         self.deadline: asyncio.TimerHandle | None = None
         self.receiving_body = False
+        # The bytes of the request whose headers are being received, counted from the first
+        # chunk after the one it began in (the parser gives no offsets within a chunk, and a
+        # chunk may hold many pipelined requests): a chunk's size above the limit at most.
+        self.reading_headers = False
+        self.began_in_this_chunk = False
+        self.header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.coalescing = CoalescingTransport(transport, self.loop)
@@ -192,10 +209,15 @@ class DeadlineProtocol(HttpToolsProtocol):
             # Any byte of a new request starts its header clock, a bare CRLF too (the parser
             # skips those without beginning a message).
             self._start_clock(self.header_timeout_s)
+        self.began_in_this_chunk = False
         super().data_received(data)
         if self.receiving_body:  # a part of the body: the next must come in time
             self._stop_clock()
             self._start_clock(self.body_timeout_s)
+        elif self.reading_headers and not self.began_in_this_chunk:
+            self.header_bytes += len(data)
+            if self.header_bytes > MAX_HEADER_BYTES:
+                self._refuse_headers()
 
     def eof_received(self) -> None:
         # The client is done sending; the transport closes when this returns. What is held goes
@@ -205,11 +227,15 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.reading_headers = True
+        self.began_in_this_chunk = True
+        self.header_bytes = 0
         # A request pipelined behind another, in the same bytes: from its first byte.
         self._start_clock(self.header_timeout_s)
 
     def on_headers_complete(self) -> None:
         self._stop_clock()
+        self.reading_headers = False
         self.receiving_body = True
         super().on_headers_complete()
 
@@ -226,6 +252,25 @@ class DeadlineProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_clock()
         super().connection_lost(exc)
+
+    def _refuse_headers(self) -> None:
+        self._stop_clock()
+        self.reading_headers = False
+        if self.transport.is_closing():
+            return
+        cycle: RequestResponseCycle | None = self.cycle
+        if cycle is None or cycle.response_complete:
+            # As uvicorn answers a malformed request (send_400_response).
+            message = b"Request header fields too large."
+            head = [STATUS_LINE[431]]
+            for name, value in self.server_state.default_headers:
+                head.extend([name, b": ", value, b"\r\n"])
+            head.append(b"content-type: text/plain; charset=utf-8\r\n")
+            head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(message))
+            self.transport.write(b"".join(head) + message)
+        # Else the answer to a request before it is still being written: no room for a 431.
+        self.logger.debug("A request's headers passed %d bytes: closing.", MAX_HEADER_BYTES)
+        self.transport.close()
 
     def _start_clock(self, timeout_s: float) -> None:
         if self.deadline is None:
