@@ -12,7 +12,12 @@ import yaml
 from stack import alerting, slo
 from stack.__main__ import main
 from stack.processes import free_port
-from stack.services import ALERTMANAGER_CONFIG, REPOSITORY_URL
+from stack.services import (
+    ALERTMANAGER_CONFIG,
+    PROJECT_ROOT,
+    REPOSITORY_URL,
+    prometheus_command,
+)
 from stack.tools import PROMTOOL
 
 from .programs import require
@@ -125,6 +130,16 @@ def test_the_burn_factors_follow_the_slo_period(
         for rule in group["rules"] if rule.get("record") == slo.PERIOD_ERRORS
     )  # fmt: skip
     assert "[28d]" in budget["expr"]
+
+
+def test_prometheus_keeps_the_whole_slo_period() -> None:
+    # The period's error ratio reads [<period>d] of data: with Prometheus' default 15 days, the
+    # budget left would be a fortnight's.
+    compose = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text("utf-8"))
+    for command in (prometheus_command(9090, {}), compose["services"]["prometheus"]["command"]):
+        (retention,) = [arg for arg in command if arg.startswith("--storage.tsdb.retention.time=")]
+        assert retention.endswith("d")
+        assert int(retention.split("=")[1][:-1]) >= slo.period_days() + 3
 
 
 def test_the_gate_says_when_prometheus_cannot_be_asked(capsys: pytest.CaptureFixture[str]) -> None:
