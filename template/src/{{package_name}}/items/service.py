@@ -58,7 +58,9 @@ def statements(*scoped_by: InstrumentedAttribute[str | None]) -> Statements:
     of_status = page.where(Item.status == bindparam("status"))
     return Statements(
         page={order: to_sql(page.order_by(*keys)) for order, keys in _ORDER_BY.items()},
-        page_of_status={order: to_sql(of_status.order_by(*keys)) for order, keys in _ORDER_BY.items()},
+        page_of_status={
+            order: to_sql(of_status.order_by(*keys)) for order, keys in _ORDER_BY.items()
+        },
         get=to_sql(select(*_COLUMNS).where(Item.id == bindparam("item_id"), *scope)),
         create=to_sql(
             insert(Item).returning(*_COLUMNS),
@@ -71,7 +73,9 @@ def statements(*scoped_by: InstrumentedAttribute[str | None]) -> Statements:
             .returning(*_COLUMNS),
             set_columns=_WRITABLE,
         ),
-        delete=to_sql(delete(Item).where(Item.id == bindparam("item_id"), *scope).returning(Item.id)),
+        delete=to_sql(
+            delete(Item).where(Item.id == bindparam("item_id"), *scope).returning(Item.id)
+        ),
     )
 
 
@@ -136,9 +140,7 @@ async def replace_item(
     scope: Scope = _NO_SCOPE,
 ) -> ItemRead:
     async with pool.connection() as conn:
-        cursor = await conn.execute(
-            sql.replace, {"item_id": item_id, **data.model_dump(), **scope}
-        )
+        cursor = await conn.execute(sql.replace, {"item_id": item_id, **data.model_dump(), **scope})
         row = await cursor.fetchone()
     return _found(row, item_id)
 

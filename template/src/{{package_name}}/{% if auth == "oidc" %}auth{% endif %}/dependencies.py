@@ -104,4 +104,6 @@ def _challenge(
         params.append(f'error_description="{detail}"')
     if scope:
         params.append(f'scope="{scope}"')
-    return HTTPException(status, detail, headers={"WWW-Authenticate": "Bearer " + ", ".join(params)})
+    return HTTPException(
+        status, detail, headers={"WWW-Authenticate": "Bearer " + ", ".join(params)}
+    )

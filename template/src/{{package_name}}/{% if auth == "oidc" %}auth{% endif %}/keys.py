@@ -69,9 +69,7 @@ class KeyCache:
             self._not_before = now + min(RETRY_AFTER_FAILURE_S, self.min_refresh_s)
             logger.warning("identity provider unavailable, keys not refreshed: %s", error)
             return
-        self._keys = {
-            kid: key for key in key_set.keys if isinstance(kid := key.get("kid"), str)
-        }
+        self._keys = {kid: key for key in key_set.keys if isinstance(kid := key.get("kid"), str)}
         ttl_s = DEFAULT_TTL_S if key_set.max_age_s is None else key_set.max_age_s
         self._expires_at = now + min(max(ttl_s, self.min_refresh_s), MAX_TTL_S)
         self._not_before = now + self.min_refresh_s
