@@ -70,3 +70,46 @@ def test_update_takes_template_changes_and_keeps_local_edits(workspace: Path) ->
         service, "-s", "tests", "--", "tests/test_items.py", "tests/test_migrations.py"
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+
+
+def test_update_to_auth_oidc_gives_a_service_owned_items(workspace: Path) -> None:
+    """An existing service (no authentication) answers `auth=oidc` on update: it gains the
+    resource server and migration 0002, whose handling of the rows from before (given to
+    AUTH_EXISTING_ITEMS_OWNER's subject, or left to the admin) its own tests prove."""
+    template = tagged_template_copy(workspace / "paved")
+    service = workspace / "service"
+    answers = {"project_name": "Update Me", "with_ui": False, "with_opensearch": False}
+    copier.run_copy(
+        str(template),
+        service,
+        data={**answers, "auth": "none"},
+        defaults=True,
+        unsafe=True,
+        vcs_ref="v1",
+        quiet=True,
+    )
+    git(service, "add", "--all")
+    git(service, "commit", "--quiet", "--message", "service from template v1, auth=none")
+    assert not (service / "src" / "update_me" / "auth").exists()
+
+    copier.run_update(
+        service, data={"auth": "oidc"}, defaults=True, unsafe=True, overwrite=True, quiet=True
+    )
+
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert recorded["auth"] == "oidc"
+    assert (service / "src" / "update_me" / "auth" / "tokens.py").is_file()
+    assert list((service / "migrations" / "versions").glob("*-0002_item_owner.py"))
+    assert not list(service.rglob("*.rej"))
+    git(service, "add", "--all")
+    result = run_nox(
+        service,
+        "-s",
+        "tests",
+        "--",
+        "tests/test_owner_migration.py",
+        "tests/test_auth.py",
+        "tests/test_ownership.py",
+        "tests/test_items.py",
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]

@@ -71,6 +71,8 @@ def install_docs(app: FastAPI) -> None:
             swagger_js_url=SWAGGER_UI_JS.url,
             swagger_css_url=SWAGGER_UI_CSS.url,
             swagger_favicon_url=NO_FAVICON,
+            # Set where the API takes tokens (auth/setup.py): "Authorize" signs in with PKCE.
+            init_oauth=app.swagger_ui_init_oauth,
         )
         return HTMLResponse(
             with_integrity(bytes(page.body).decode(), SWAGGER_UI_JS, SWAGGER_UI_CSS)

@@ -8,6 +8,9 @@ from .documents import TraceFields, document_head
 from .sinks import LogSink
 
 LOGGER_NAME = "access"
+# Where a request's authenticated caller is left in the ASGI scope, for its access line: the
+# token's subject, never the token (auth/dependencies.py puts it there).
+SUBJECT_SCOPE_KEY = "subject"
 
 
 class AccessLog:
@@ -36,6 +39,7 @@ class AccessLog:
         duration_ms: float,
         client_ip: str | None,
         user_agent: str | None,
+        subject: str | None = None,
     ) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
@@ -55,5 +59,7 @@ class AccessLog:
         document["duration_ms"] = duration_ms
         document["client_ip"] = client_ip
         document["user_agent"] = user_agent
+        if subject is not None:
+            document["subject"] = subject
         for sink in self.sinks:
             sink.write(document)

@@ -6,7 +6,7 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .access import AccessLog
+from .access import SUBJECT_SCOPE_KEY, AccessLog
 from .metrics import EXCEPTIONS, answered, in_progress
 from .request_id import HEADER, accepted_or_new, current_request_id
 
@@ -57,6 +57,7 @@ class ObservabilityMiddleware:
                 duration_ms=round(elapsed * 1000, 3),
                 client_ip=scope["client"][0] if scope.get("client") else None,
                 user_agent=headers.get(b"user-agent", b"").decode("latin-1") or None,
+                subject=scope.get(SUBJECT_SCOPE_KEY),
             )
             current_request_id.reset(token)
 
