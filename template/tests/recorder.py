@@ -1,6 +1,7 @@
 """An HTTP server on loopback that answers every request with a fixed JSON body (or one a function
-of the request gives) and records it: a webhook for Alertmanager's notifications, or a stand-in
-for a managed OpenSearch whose requests' authentication (or ISM calls) a test reads."""
+of the request gives) and records it: a webhook for Alertmanager's notifications, a stand-in
+for a managed OpenSearch whose requests' authentication (or ISM calls) a test reads, or for the
+API whose requests' bearer tokens the UI's sign-in tests read."""
 
 import json
 import queue
@@ -25,6 +26,14 @@ class Request:
         return document
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer with another status than 200."""
+
+    status: int
+    body: object = None
+
+
 @contextmanager
 def recording_server(
     answer: object | Callable[[Request], object] = None,
@@ -40,8 +49,9 @@ def recording_server(
             request = Request(self.command, self.path, headers, self.rfile.read(length))
             received.put(request)
             found = answer(request) if callable(answer) else answer
+            status, found = (found.status, found.body) if isinstance(found, Reply) else (200, found)
             body = json.dumps(found if found is not None else {}).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
