@@ -49,7 +49,7 @@ class TokenValidator:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.algorithms = frozenset(settings.auth_algorithms)
-        self.token_types = frozenset(typ.lower() for typ in settings.auth_token_types)
+        self.token_types = frozenset(typ.lower() for typ in settings.auth_jwt_types)
         self.leeway_s = settings.auth_leeway_s
         self.roles_path = settings.auth_roles_claim.split(".")
         self.admin_role = settings.auth_admin_role
