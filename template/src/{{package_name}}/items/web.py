@@ -27,6 +27,8 @@ ID_ERRORS = problem_responses(404, 422, 503)
 WRITE_ERRORS = problem_responses(429)  # a client over its write limit (ratelimit.py)
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {
-        "headers": {"Location": {"description": "URL of the new item", "schema": {"type": "string"}}}
+        "headers": {
+            "Location": {"description": "URL of the new item", "schema": {"type": "string"}}
+        }
     }
 }
