@@ -69,6 +69,10 @@ class TokenValidator:
             raise InvalidTokenError("The token is not an access token (its `typ`).")
         if not isinstance(kid, str):
             raise InvalidTokenError("The token names no signing key (`kid`).")
+        # RFC 7515 section 4.1.11: extensions a token marks critical must be understood, and
+        # this API understands none (PyJWT checks only its own, `b64`).
+        if "crit" in header or "b64" in header:
+            raise InvalidTokenError("The token uses a JWS extension this API does not accept.")
         jwk = await self.keys.key(kid)
         if jwk is None:
             raise InvalidTokenError("The token's signing key is unknown.")
