@@ -90,7 +90,9 @@ def next_notification(received: queue.Queue[Request], deadline: float) -> Notifi
     return notification
 
 
-def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
+def test_an_error_burst_pages_through_alertmanager(
+    tmp_path: Path, api_auth: httpx.Auth | None
+) -> None:
     [prometheus_binary] = require(PROMETHEUS_PROGRAM)
     # The database is down: every request that needs it fails fast with a 503.
     unreachable = f"postgresql://app@127.0.0.1:{free_port()}/app"
@@ -125,7 +127,7 @@ def test_an_error_burst_pages_through_alertmanager(tmp_path: Path) -> None:
         prometheus_url = f"http://127.0.0.1:{env[PROMETHEUS.port_variable]}"
         with (
             running(command, dict(os.environ), f"{prometheus_url}/-/ready", tmp_path / "p.log"),
-            httpx.Client(base_url=api, timeout=10) as http,
+            httpx.Client(base_url=api, timeout=10, auth=api_auth) as http,
             ThreadPoolExecutor(8) as pool,
         ):
             deadline = time.monotonic() + 90

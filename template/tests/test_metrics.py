@@ -63,7 +63,7 @@ def metrics_dir(tmp_path: Path) -> Path:
 
 
 def test_requests_add_up_across_two_workers(
-    deployed_api: DeployedApi, metrics_dir: Path, tmp_path: Path
+    deployed_api: DeployedApi, metrics_dir: Path, tmp_path: Path, api_auth: httpx.Auth | None
 ) -> None:
     requests = 60
     # Emptied in place, not replaced: on Kubernetes it is a mounted volume, which cannot be
@@ -77,7 +77,7 @@ def test_requests_add_up_across_two_workers(
         for _ in range(requests):
             # A new connection each time: which worker takes it is the kernel's choice, and
             # on some platforms one worker takes them all.
-            httpx.get(f"{base}/items", headers={"Connection": "close"})
+            httpx.get(f"{base}/items", headers={"Connection": "close"}, auth=api_auth)
         exposition = httpx.get(f"{base}/metrics").text
 
     counted = samples(exposition, "http_requests_total")

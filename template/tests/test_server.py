@@ -10,22 +10,27 @@ import pytest
 
 
 @pytest.mark.usefixtures("empty_tables")
-def test_the_served_api_creates_and_lists_items(live_api: str) -> None:
-    with httpx.Client(base_url=live_api) as http:
+def test_the_served_api_creates_and_lists_items(live_api: str, api_auth: httpx.Auth | None) -> None:
+    with httpx.Client(base_url=live_api, auth=api_auth) as http:
         created = http.post("/items", json={"title": "over the wire"})
         listed = http.get("/items", params={"limit": 200})
 
     assert created.status_code == 201
     assert created.headers["location"] == f"/items/{created.json()['id']}"
     assert created.json() in listed.json()
-    http_delete = httpx.delete(f"{live_api}{created.headers['location']}")
+    http_delete = httpx.delete(f"{live_api}{created.headers['location']}", auth=api_auth)
     assert http_delete.status_code == 204
 
 
 @pytest.mark.usefixtures("empty_tables")
-def test_the_served_api_answers_malformed_requests_with_problems(live_api: str) -> None:
+def test_the_served_api_answers_malformed_requests_with_problems(
+    live_api: str, api_auth: httpx.Auth | None
+) -> None:
     response = httpx.post(
-        f"{live_api}/items", content=b"{", headers={"content-type": "application/json"}
+        f"{live_api}/items",
+        content=b"{",
+        headers={"content-type": "application/json"},
+        auth=api_auth,
     )
 
     assert response.status_code == 400

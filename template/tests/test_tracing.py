@@ -135,13 +135,13 @@ def tags(span: Span) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("empty_tables")
 def test_a_request_continues_the_callers_trace_down_to_its_statement(
-    traced_api: tuple[str, Path], traces: Traces
+    traced_api: tuple[str, Path], traces: Traces, api_auth: httpx.Auth | None
 ) -> None:
     api, log = traced_api
     traceparent = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
     headers = {"traceparent": traceparent, "X-Request-ID": "traced-create"}
 
-    created = httpx.post(f"{api}/items", json={"title": "traced"}, headers=headers)
+    created = httpx.post(f"{api}/items", json={"title": "traced"}, headers=headers, auth=api_auth)
 
     assert created.status_code == 201
     trace = traces.trace(CALLER_TRACE, spans=2)
@@ -179,12 +179,12 @@ def sampling_nothing_api(
 
 
 def test_a_clients_sampled_flag_does_not_force_a_trace(
-    sampling_nothing_api: tuple[str, Path],
+    sampling_nothing_api: tuple[str, Path], api_auth: httpx.Auth | None
 ) -> None:
     api, log = sampling_nothing_api
     headers = {"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01", "X-Request-ID": "forced"}
 
-    assert httpx.get(f"{api}/items", headers=headers).status_code == 200
+    assert httpx.get(f"{api}/items", headers=headers, auth=api_auth).status_code == 200
 
     # The service's ratio (0) decided, not the caller: the span is unsampled, and its log line
     # names no trace (its ids would point at nothing any backend holds).
@@ -194,11 +194,12 @@ def test_a_clients_sampled_flag_does_not_force_a_trace(
 
 
 def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
-    traced_api: tuple[str, Path], traces: Traces
+    traced_api: tuple[str, Path], traces: Traces, api_auth: httpx.Auth | None
 ) -> None:
     api, log = traced_api
 
-    assert httpx.get(f"{api}/items", headers={"X-Request-ID": "traced-list"}).status_code == 200
+    listed = httpx.get(f"{api}/items", headers={"X-Request-ID": "traced-list"}, auth=api_auth)
+    assert listed.status_code == 200
 
     access = access_line(log, "traced-list")
     assert access["trace_id"] != CALLER_TRACE
@@ -208,11 +209,14 @@ def test_a_request_without_a_traceparent_starts_a_trace_its_log_line_names(
     assert request["spanID"] == access["span_id"]
 
 
-def test_probes_and_scrapes_make_no_trace(traced_api: tuple[str, Path], traces: Traces) -> None:
+def test_probes_and_scrapes_make_no_trace(
+    traced_api: tuple[str, Path], traces: Traces, api_auth: httpx.Auth | None
+) -> None:
     api, _ = traced_api
     for path in ("/health/live", "/health/ready", "/metrics"):
         assert httpx.get(f"{api}{path}").status_code == 200
-    assert httpx.get(f"{api}/items").status_code == 200  # traced: its spans follow the probes'
+    # Traced: its spans follow the probes'.
+    assert httpx.get(f"{api}/items", auth=api_auth).status_code == 200
     deadline = time.monotonic() + 10
     while "GET /items" not in (operations := traces.operations(SERVICE_NAME)):
         assert time.monotonic() < deadline, operations
@@ -233,7 +237,12 @@ async def test_in_process_the_app_exports_what_is_queued_when_it_stops(
     assert response.status_code == 404
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
-    [access] = [line for line in lines if line.get("request_id") == "traced-404"]
+    # The access line: the request may log others (auth=oidc: fetching the provider's keys).
+    [access] = [
+        line
+        for line in lines
+        if line.get("request_id") == "traced-404" and line["logger"] == "access"
+    ]
     spans = traces.trace(access["trace_id"], spans=2)["spans"]
     request = by_operation(spans, "GET /items/{item_id}")
     assert tags(request)["http.response.status_code"] == 404

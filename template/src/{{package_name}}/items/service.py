@@ -117,19 +117,13 @@ async def list_items(
 async def get_item(
     pool: Pool, item_id: uuid.UUID, sql: Statements = EVERY_ITEM, scope: Scope = _NO_SCOPE
 ) -> ItemRead:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(sql.get, {"item_id": item_id, **scope})
-        row = await cursor.fetchone()
-    return _found(row, item_id)
+    return _found(await _one_row(pool, sql.get, {"item_id": item_id, **scope}), item_id)
 
 
 async def create_item(
     pool: Pool, data: ItemIn, sql: Statements = EVERY_ITEM, scope: Scope = _NO_SCOPE
 ) -> ItemRead:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(sql.create, {**data.model_dump(), **scope})
-        row = await cursor.fetchone()
-    return ItemRead.model_validate(row)
+    return ItemRead.model_validate(await _one_row(pool, sql.create, {**data.model_dump(), **scope}))
 
 
 async def replace_item(
@@ -139,20 +133,22 @@ async def replace_item(
     sql: Statements = EVERY_ITEM,
     scope: Scope = _NO_SCOPE,
 ) -> ItemRead:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(sql.replace, {"item_id": item_id, **data.model_dump(), **scope})
-        row = await cursor.fetchone()
+    row = await _one_row(pool, sql.replace, {"item_id": item_id, **data.model_dump(), **scope})
     return _found(row, item_id)
 
 
 async def delete_item(
     pool: Pool, item_id: uuid.UUID, sql: Statements = EVERY_ITEM, scope: Scope = _NO_SCOPE
 ) -> None:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(sql.delete, {"item_id": item_id, **scope})
-        row = await cursor.fetchone()
-    if row is None:
+    if await _one_row(pool, sql.delete, {"item_id": item_id, **scope}) is None:
         raise ItemNotFoundError(item_id)
+
+
+async def _one_row(pool: Pool, sql: str, params: Mapping[str, object]) -> DictRow | None:
+    """The row `sql` returns, on a connection borrowed for this one round trip."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(sql, params)
+        return await cursor.fetchone()
 
 
 def _found(row: DictRow | None, item_id: uuid.UUID) -> ItemRead:

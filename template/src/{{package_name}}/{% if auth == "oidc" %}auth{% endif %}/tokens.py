@@ -5,6 +5,8 @@ from the allow-list that fits the key's type, the `typ` of an access token, and 
 claims (`iss`, `aud`, `exp`, `iat`, `nbf` when present) with a small leeway.
 """
 
+import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,6 +31,10 @@ _KEY_TYPES = {
     "EdDSA": ("OKP", "Ed25519"),
 }
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+# Tokens verified, by their SHA-256, kept until they expire: a client sends the same token on
+# every request until it refreshes it, and a signature check costs more than the rest of the
+# validation. Bounded: past this many, the oldest entry makes room.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,31 @@ class TokenValidator:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.algorithms = frozenset(settings.auth_algorithms)
-        self.token_types = frozenset(typ.lower() for typ in settings.auth_token_types)
+        self.token_types = frozenset(typ.lower() for typ in settings.auth_jwt_types)
         self.leeway_s = settings.auth_leeway_s
         self.roles_path = settings.auth_roles_claim.split(".")
         self.admin_role = settings.auth_admin_role
         # Each key parsed once per algorithm, not on every request (bounded: only keys the
         # provider publishes get here).
         self._parsed: dict[tuple[str, str], tuple[JsonKey, jwt.PyJWK]] = {}
+        self._verified: dict[bytes, tuple[Principal, float]] = {}
 
     async def principal(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        if (known := self._verified.get(digest)) is not None:
+            caller, valid_until = known
+            if time.time() <= valid_until:
+                return caller
+            del self._verified[digest]
+        caller, expires_at = await self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        # Until PyJWT itself would refuse it: `exp` plus the leeway.
+        self._verified[digest] = (caller, expires_at + self.leeway_s)
+        return caller
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
+        """The token's principal and its `exp`, or InvalidTokenError."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -69,6 +91,10 @@ class TokenValidator:
             raise InvalidTokenError("The token is not an access token (its `typ`).")
         if not isinstance(kid, str):
             raise InvalidTokenError("The token names no signing key (`kid`).")
+        # RFC 7515 section 4.1.11: extensions a token marks critical must be understood, and
+        # this API understands none (PyJWT checks only its own, `b64`).
+        if "crit" in header or "b64" in header:
+            raise InvalidTokenError("The token uses a JWS extension this API does not accept.")
         jwk = await self.keys.key(kid)
         if jwk is None:
             raise InvalidTokenError("The token's signing key is unknown.")
@@ -78,7 +104,10 @@ class TokenValidator:
             raise InvalidTokenError("The token has no subject.")
         scopes = _scopes(claims)
         admin = ADMIN in scopes or self.admin_role in _strings_at(claims, self.roles_path)
-        return Principal(subject=subject, scopes=scopes, admin=admin)
+        expires_at = claims["exp"]
+        if not isinstance(expires_at, int | float):  # PyJWT has checked it is a number
+            raise InvalidTokenError("The token's `exp` is not a number.")
+        return Principal(subject=subject, scopes=scopes, admin=admin), float(expires_at)
 
     def _verified_claims(self, token: str, key: jwt.PyJWK, alg: str) -> dict[str, object]:
         try:
