@@ -1,6 +1,7 @@
 """Render the template over every supported answer combination and hold each render to the bar a
 new service must meet: every file rendered, and the service's own lint and tests passing."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -251,3 +252,30 @@ def test_invalid_answers_are_refused_with_a_clear_message(
     with pytest.raises(ValueError, match=message):
         render(destination, **answers)
     assert not destination.exists() or not any(destination.iterdir())
+
+
+def test_auth_none_renders_no_identity_provider_and_oidc_renders_one(tmp_path: Path) -> None:
+    without = render_without_tasks(tmp_path / "none", auth="none")
+    with_oidc = render_without_tasks(tmp_path / "oidc", auth="oidc")
+
+    for path in ("auth", "stack/identity.py", "tests/identity.py", "tests/test_identity.py"):
+        assert not (without / path).exists(), path
+        assert (with_oidc / path).exists(), path
+    assert "KEYCLOAK" not in (without / ".env.example").read_text(encoding="utf-8")
+    # Every placeholder of the realm is a variable of .env.example, and each secret is empty
+    # there (stack/environment.py generates it) and never in the realm file itself.
+    realm_text = (with_oidc / "auth" / "realm.json").read_text(encoding="utf-8")
+    realm = json.loads(realm_text)
+    assert realm["realm"] == "items-service"
+    assert {client["clientId"] for client in realm["clients"]} == {
+        "items-service-ui",
+        "items-service-docs",
+        "items-service-tools",
+    }
+    example = dict(
+        line.split("=", 1)
+        for line in (with_oidc / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    for name in re.findall(r"\$\{([A-Z0-9_]+)\}", realm_text):
+        assert example[name] == "", name
