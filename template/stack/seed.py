@@ -4,6 +4,7 @@ Idempotent: an item whose title the API already lists is not created again, so r
 (or after Paved's `nox -s demo`) adds nothing. The descriptions are plain text, as the UI shows.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -59,9 +60,10 @@ class SeedError(Exception):
     """The API refused an item or could not be reached."""
 
 
-def seed(api: str) -> tuple[int, int]:
-    """Create the items the API does not list yet; (created, already there)."""
-    with httpx.Client(base_url=api, timeout=10.0) as http:
+def seed(api: str, headers: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """Create the items the API does not list yet, sending `headers` (credentials: see the
+    module's docstring); (created, already there)."""
+    with httpx.Client(base_url=api, headers=headers, timeout=10.0) as http:
         try:
             present = _titles(http)
             missing = [item for item in ITEMS if item[0] not in present]
