@@ -27,6 +27,7 @@ import psutil
 import psycopg
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from . import access
 from .api import serving_api
 from .database import postgres_tool, throwaway_postgres
 from .jaeger import running_jaeger
@@ -164,8 +165,15 @@ def bench(
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as scratch,
         throwaway_postgres("bench") as postgres,
+        # auth=oidc: every API trusts the provider, k6 sends the tools client's token.
+        access.private_api_provider(env) as (auth_settings, client_env),
         ExitStack() as backends,
     ):
+
+        def credentials() -> Env:
+            """A fresh token for each k6 run: a run never outlives it (auth/realm.json)."""
+            return access.bearer(client_env)
+
         workdir = Path(scratch)
         if JAEGER.find():
             # Spans exported to a real backend, as in production; its own CPU is not the API's.
@@ -192,6 +200,7 @@ def bench(
                         ENVIRONMENT="production",
                         OPENSEARCH_ENABLED="false",
                         PROMETHEUS_MULTIPROC_DIR=str(workdir / f"metrics-{name}"),
+                        **auth_settings,
                         **overrides,
                     )
                 )
@@ -199,7 +208,7 @@ def bench(
             }
             warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
-                _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
+                _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name] | credentials())
             fault = _fault_run(*servers[FLOOR], vus, duration_s, workdir / "run-fault.json")
             for round_number in range(rounds):
                 turns = list(servers.items())
@@ -215,7 +224,7 @@ def bench(
                             workdir / f"run-{name}.json",
                             {"api": api, "postgres": postgres.process},
                             workdir / f"metrics-{name}",
-                            variants[name],
+                            variants[name] | credentials(),
                         )
                     )
         _vacuum(postgres.url)

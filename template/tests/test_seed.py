@@ -10,13 +10,16 @@ from stack import seed
 from stack.services import PROJECT_ROOT
 
 
-def test_seed_creates_every_item_once_newest_last(live_api: str, empty_tables: None) -> None:
-    first = seed.seed(live_api)
-    again = seed.seed(live_api)
+def test_seed_creates_every_item_once_newest_last(
+    live_api: str, auth_header: dict[str, str], empty_tables: None
+) -> None:
+    first = seed.seed(live_api, auth_header)
+    again = seed.seed(live_api, auth_header)
 
     assert first == (len(seed.ITEMS), 0)
     assert again == (0, len(seed.ITEMS))
-    listed = httpx.get(f"{live_api}/items", params={"order": "newest", "limit": 200}).json()
+    params = {"order": "newest", "limit": 200}
+    listed = httpx.get(f"{live_api}/items", params=params, headers=auth_header).json()
     assert [item["title"] for item in listed] == [title for title, _, _ in reversed(seed.ITEMS)]
 
 
