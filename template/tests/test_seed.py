@@ -18,7 +18,7 @@ def test_seed_creates_every_item_once_newest_last(
 
     assert first == (len(seed.ITEMS), 0)
     assert again == (0, len(seed.ITEMS))
-    params = {"order": "newest", "limit": 200}
+    params: dict[str, str | int] = {"order": "newest", "limit": 200}
     listed = httpx.get(f"{live_api}/items", params=params, headers=auth_header).json()
     assert [item["title"] for item in listed] == [title for title, _, _ in reversed(seed.ITEMS)]
 
