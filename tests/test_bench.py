@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from .rendering import BACKEND_ONLY, Renders, run_nox
+from .rendering import BACKENDS, Combination, Renders, run_nox
 
 REPORTED = {
     "service_flows_per_s",
@@ -30,8 +30,11 @@ REPORTED = {
 
 
 @pytest.mark.backend_only
-def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> None:
-    project = renders.of(BACKEND_ONLY)
+@pytest.mark.parametrize("combination", BACKENDS)  # auth=oidc: k6 sends the tools client's token
+def test_bench_prints_the_table_and_reports_every_figure(
+    renders: Renders, combination: Combination
+) -> None:
+    project = renders.of(combination)
 
     result = run_nox(
         project, "-s", "bench", "--", "--duration", "1", "--vus", "2", "--rounds", "2",
