@@ -49,6 +49,7 @@ ROUNDS = 6
 WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
 MAIN = "observability"  # the production shape, whose figures lead the report
 FLOOR = "floor"
+AUTH_OFF = "auth_off"  # auth=oidc: the production shape with its caller fixed (stack/unchecked.py)
 WORKERS_PREFIX = "workers_"  # the main variant on fewer workers: `workers_1`, ...
 # What each variant changes in the environment of the API and of k6 (each reads its own
 # settings).
@@ -156,6 +157,8 @@ def bench(
     variants = dict(VARIANTS)
     # Scaling: the production shape on each other worker count.
     variants |= {_on_workers(count): VARIANTS[MAIN] for count in workers if count != main_workers}
+    if access.UNCHECKED_APP:
+        variants[AUTH_OFF] = {**VARIANTS[MAIN], "API_APP": access.UNCHECKED_APP}
     if opensearch:
         variants |= {
             "shipping": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": opensearch},
@@ -280,6 +283,9 @@ def _results(
         # Tracing every request into Jaeger, against the same service untraced: None when
         # Jaeger is not installed.
         "tracing_overhead": _overhead(main, measured["tracing"]) if "tracing" in measured else None,
+        # auth=oidc: what validating the caller's token adds, against the same service with its
+        # caller fixed (None with auth=none). The issue's target: at most 5 % of API CPU.
+        "auth_overhead": _auth_overhead(main, measured[AUTH_OFF]) if AUTH_OFF in measured else None,
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
             process: round(_cpu_ratio(measured["newest_first"], main, process), 3)
@@ -294,6 +300,15 @@ def _results(
         "fault": fault,
         "variants": summaries,
         "setup": setup,
+    }
+
+
+def _auth_overhead(main: Variant, unchecked: Variant) -> dict[str, float]:
+    """What auth costs: flows/s lost, API CPU ms per request added, and the API's CPU per
+    request with auth over without, less 1 (median of the rounds' ratios)."""
+    return {
+        **_overhead(unchecked, main),
+        "api_cpu_share": round(_cpu_ratio(main, unchecked, "api") - 1, 3),
     }
 
 
@@ -581,6 +596,7 @@ def print_results(results: dict[str, Any]) -> None:
         ("one worker stopped: share > 1 s, p99 ms (new connections)", _fault_cell(results["fault"])),
         ("observability overhead (median)", f"{results['observability_overhead']:.1%}"),
         ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
+        ("auth overhead: API CPU/request, flows/s", _auth_cell(results["auth_overhead"])),
         ("pgbench flows/s (same SQL), service / pgbench", f"{results['pgbench_flows_per_s']:.1f}, {results['ratio']:.3f}"),
         ("CPU, list newest / oldest first: API / PostgreSQL", " / ".join(f"{r:.3f}" for r in results["newest_first_cpu_ratio"].values())),
         *((f"flows/s on {workers} worker(s)", f"{flows:.1f}") for workers, flows in results["scaling"].items()),
@@ -604,6 +620,14 @@ def _fault_cell(fault: dict[str, Any]) -> str:
     if fault["slow_share"] is None:
         return "no request in the window (a longer --duration)"
     return f"{fault['slow_share']:.1%}, {fault['p99_ms']:.0f} (for {fault['stopped_s']:g} s)"
+
+
+def _auth_cell(overhead: dict[str, float] | None) -> str:
+    if overhead is None:
+        return "- (auth=none)"
+    added = overhead["api_cpu_ms_per_request"]
+    share, lost = overhead["api_cpu_share"], overhead["flows_per_s"]
+    return f"{share:+.1%} ({added:+.3f} ms), {lost:.1%} flows/s lost"
 
 
 def _tracing_cell(overhead: dict[str, float] | None) -> str:
