@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from .rendering import BACKENDS, Combination, Renders, run_nox
+from .rendering import BACKEND_OIDC, BACKENDS, Combination, Renders, run_nox
 
 REPORTED = {
     "service_flows_per_s",
@@ -25,6 +25,7 @@ REPORTED = {
     "worker_share",
     "scaling",
     "fault",
+    "auth_overhead",
     "variants",
 }
 
@@ -67,7 +68,17 @@ def test_bench_prints_the_table_and_reports_every_figure(
     traced = shutil.which("jaeger") is not None
     expected = {"observability", "bare", "newest_first", "floor", "workers_1"}
     expected |= {"tracing"} if traced else set()
+    authenticated = combination == BACKEND_OIDC
+    expected |= {"auth_off"} if authenticated else set()
     assert set(report["variants"]) == expected
+    if authenticated:  # the auth cost line: API CPU per request with auth over without
+        assert set(report["auth_overhead"]) == {
+            "flows_per_s",
+            "api_cpu_ms_per_request",
+            "api_cpu_share",
+        }
+    else:
+        assert report["auth_overhead"] is None
     if traced:
         assert set(report["tracing_overhead"]) == {"flows_per_s", "api_cpu_ms_per_request"}
     assert set(report["newest_first_cpu_ratio"]) == {"api", "postgres"}
@@ -86,6 +97,7 @@ def test_bench_prints_the_table_and_reports_every_figure(
         "latency p50 / p95 / p99",
         "CPU, list newest / oldest first",
         "tracing overhead",
+        "auth overhead",
         "flows/s on 1 worker(s)",
     ):
         assert label in result.stdout
