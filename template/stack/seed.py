@@ -11,7 +11,6 @@ instead: `dev` holds it (auth/realm.json) and sees every item on the first scree
 starts with none, as any new user.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -67,10 +66,10 @@ class SeedError(Exception):
     """The API refused an item or could not be reached."""
 
 
-def seed(api: str, headers: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """Create the items the API does not list yet, sending `headers` (credentials: see the
-    module's docstring); (created, already there)."""
-    with httpx.Client(base_url=api, headers=headers, timeout=10.0) as http:
+def seed(api: str, auth: httpx.Auth | None = None) -> tuple[int, int]:
+    """Create the items the API does not list yet, calling with `auth` (the credentials: see
+    the module's docstring); (created, already there)."""
+    with httpx.Client(base_url=api, auth=auth, timeout=10.0) as http:
         try:
             present = _titles(http)
             missing = [item for item in ITEMS if item[0] not in present]

@@ -11,15 +11,15 @@ from stack.services import PROJECT_ROOT
 
 
 def test_seed_creates_every_item_once_newest_last(
-    live_api: str, auth_header: dict[str, str], empty_tables: None
+    live_api: str, api_auth: httpx.Auth | None, empty_tables: None
 ) -> None:
-    first = seed.seed(live_api, auth_header)
-    again = seed.seed(live_api, auth_header)
+    first = seed.seed(live_api, api_auth)
+    again = seed.seed(live_api, api_auth)
 
     assert first == (len(seed.ITEMS), 0)
     assert again == (0, len(seed.ITEMS))
     params: dict[str, str | int] = {"order": "newest", "limit": 200}
-    listed = httpx.get(f"{live_api}/items", params=params, headers=auth_header).json()
+    listed = httpx.get(f"{live_api}/items", params=params, auth=api_auth).json()
     assert [item["title"] for item in listed] == [title for title, _, _ in reversed(seed.ITEMS)]
 
 
