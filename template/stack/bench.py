@@ -29,7 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from . import access
 from .api import serving_api
-from .database import postgres_tool, throwaway_postgres
+from .database import EmbeddedPostgres, postgres_tool, throwaway_postgres
 from .jaeger import running_jaeger
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
@@ -64,6 +64,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     FLOOR: {"OBSERVABILITY": "true", "FLOW": "floor"},
 }
 SEED_ITEMS = 1000
+# Every variant's API keeps its pools once they grew (workers x DB_POOL_MAX_SIZE, 20 with the
+# defaults): PostgreSQL's default of 100 connections holds five variants, not six or more.
+MAX_CONNECTIONS = 400
 # What pgbench sends for the parameters of the service's statements: `:n` is a random number
 # per flow, `:id` the id its INSERT returned (through \gset).
 PGBENCH_VALUES = {
@@ -186,6 +189,7 @@ def bench(
                 "TRACING_ENABLED": "true",
                 "TRACING_OTLP_ENDPOINT": jaeger.otlp_url,
             }
+        _allow_connections(postgres)
         migrate(env, postgres.url)
         _seed(postgres.url)
         runs: dict[str, list[Run]] = {name: [] for name in variants}
@@ -382,6 +386,14 @@ def _seed(database_url: str) -> None:
             "INSERT INTO items (title) SELECT 'seed ' || n FROM generate_series(1, %s) AS n",
             (SEED_ITEMS,),
         )
+
+
+def _allow_connections(postgres: EmbeddedPostgres) -> None:
+    """Room for every variant's pools on the bench's own server (a restart applies it)."""
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    postgres.stop()
+    postgres.start()
 
 
 def _vacuum(database_url: str) -> None:
