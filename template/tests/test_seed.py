@@ -11,8 +11,9 @@ from stack.services import PROJECT_ROOT
 
 
 def test_seed_creates_every_item_once_newest_last(
-    live_api: str, api_auth: httpx.Auth | None, empty_tables: None
+    api_auth: httpx.Auth | None, live_api: str, empty_tables: None
 ) -> None:
+    # api_auth first: with auth=oidc it points the APIs served after it at the real provider.
     first = seed.seed(live_api, api_auth)
     again = seed.seed(live_api, api_auth)
 
