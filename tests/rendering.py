@@ -53,6 +53,14 @@ SUPPORTED_COMBINATIONS = [
     pytest.param(combination, id=combination.id, marks=getattr(pytest.mark, combination.marker))
     for combination in SUPPORTED
 ]
+# The backend answering auth=oidc: the sessions whose clients take a token (contract, load, bench)
+# also run on it, in the backend-only job (its tests carry that marker), each with a Keycloak
+# of its own as in a fresh clone's CI.
+BACKEND_OIDC = Combination("backend-oidc", {**BACKEND_ONLY.answers, "auth": "oidc"})
+BACKENDS = [
+    pytest.param(BACKEND_ONLY, id=BACKEND_ONLY.id),
+    pytest.param(BACKEND_OIDC, id=BACKEND_OIDC.id),
+]
 
 
 def render(destination: Path, **answers: str | bool) -> Path:

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from .rendering import BACKEND_ONLY, Renders, run_nox
+from .rendering import BACKEND_OIDC, BACKENDS, Combination, Renders, run_nox
 
 REPORTED = {
     "service_flows_per_s",
@@ -25,13 +25,17 @@ REPORTED = {
     "worker_share",
     "scaling",
     "fault",
+    "auth_overhead",
     "variants",
 }
 
 
 @pytest.mark.backend_only
-def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> None:
-    project = renders.of(BACKEND_ONLY)
+@pytest.mark.parametrize("combination", BACKENDS)  # auth=oidc: k6 sends the tools client's token
+def test_bench_prints_the_table_and_reports_every_figure(
+    renders: Renders, combination: Combination
+) -> None:
+    project = renders.of(combination)
 
     result = run_nox(
         project, "-s", "bench", "--", "--duration", "1", "--vus", "2", "--rounds", "2",
@@ -64,7 +68,17 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
     traced = shutil.which("jaeger") is not None
     expected = {"observability", "bare", "newest_first", "floor", "workers_1"}
     expected |= {"tracing"} if traced else set()
+    authenticated = combination == BACKEND_OIDC
+    expected |= {"auth_off"} if authenticated else set()
     assert set(report["variants"]) == expected
+    if authenticated:  # the auth cost line: API CPU per request with auth over without
+        assert set(report["auth_overhead"]) == {
+            "flows_per_s",
+            "api_cpu_ms_per_request",
+            "api_cpu_share",
+        }
+    else:
+        assert report["auth_overhead"] is None
     if traced:
         assert set(report["tracing_overhead"]) == {"flows_per_s", "api_cpu_ms_per_request"}
     assert set(report["newest_first_cpu_ratio"]) == {"api", "postgres"}
@@ -83,6 +97,7 @@ def test_bench_prints_the_table_and_reports_every_figure(renders: Renders) -> No
         "latency p50 / p95 / p99",
         "CPU, list newest / oldest first",
         "tracing overhead",
+        "auth overhead",
         "flows/s on 1 worker(s)",
     ):
         assert label in result.stdout

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from .rendering import (
+    BACKEND_OIDC,
     BACKEND_ONLY,
     SUPPORTED_COMBINATIONS,
     Combination,
@@ -22,7 +23,15 @@ def run_contract(project: Path) -> subprocess.CompletedProcess[str]:
     return run_nox(project, "-s", "contract", env=render_env(API_BASE="http://127.0.0.1:9"))
 
 
-@pytest.mark.parametrize("combination", SUPPORTED_COMBINATIONS)
+@pytest.mark.parametrize(
+    "combination",
+    [
+        *SUPPORTED_COMBINATIONS,
+        # Authenticated: the tools client's token from a Keycloak of the session's own, and
+        # Schemathesis' checks that a missing or wrong token is refused.
+        pytest.param(BACKEND_OIDC, id=BACKEND_OIDC.id, marks=pytest.mark.backend_only),
+    ],
+)
 def test_the_rendered_api_passes_the_contract(renders: Renders, combination: Combination) -> None:
     project = renders.of(combination)
 

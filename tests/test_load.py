@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from .rendering import BACKEND_ONLY, Renders, generous_objectives, render_env, run_nox
+from .rendering import (
+    BACKEND_ONLY,
+    BACKENDS,
+    Combination,
+    Renders,
+    generous_objectives,
+    render_env,
+    run_nox,
+)
 
 
 def run_load(project: Path) -> subprocess.CompletedProcess[str]:
@@ -17,8 +25,11 @@ def run_load(project: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.backend_only
-def test_load_passes_and_reports_each_objective(renders: Renders, workspace: Path) -> None:
-    project = renders.copy(BACKEND_ONLY, workspace / "service")
+@pytest.mark.parametrize("combination", BACKENDS)  # auth=oidc: k6 sends the tools client's token
+def test_load_passes_and_reports_each_objective(
+    renders: Renders, workspace: Path, combination: Combination
+) -> None:
+    project = renders.copy(combination, workspace / "service")
     generous_objectives(project)
 
     result = run_load(project)

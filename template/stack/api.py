@@ -5,8 +5,10 @@ private API of `load` and `contract`, `bench`'s variants and the service's test 
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from .access import private_api_provider
 from .database import throwaway_postgres
 from .migrations import migrate
 from .processes import Recorded, free_port, is_healthy, running
@@ -35,20 +37,32 @@ def serving_api(
         yield base, process
 
 
+@dataclass(frozen=True)
+class Target:
+    """An API that answers, and the environment its clients use (with auth=oidc, the provider
+    it trusts: `access.bearer(env)` gets a token from it)."""
+
+    base: str
+    env: Env
+
+
 @contextmanager
-def api_target(env: Env) -> Iterator[str]:
-    """The base URL of an API that answers, for the duration of the block: the one at API_BASE,
-    or a private one on a throwaway database (no clash with a stack that is up)."""
+def api_target(env: Env) -> Iterator[Target]:
+    """An API that answers, for the duration of the block: the one at API_BASE (and the stack's
+    provider), or a private one on a throwaway database (no clash with a stack that is up),
+    trusting a provider that answers or one of its own (access.private_api_provider)."""
     base = api_base(env)
     if is_healthy(f"{base}{BACKEND.health_path}"):
         print(f"Using the API at {base}.")
-        yield base
+        yield Target(base, env)
         return
     print(f"No API answers at {base}: starting a private one.")
     with (
         tempfile.TemporaryDirectory(prefix="api-") as workdir,
         throwaway_postgres() as postgres,
+        private_api_provider(env) as (settings, client_env),
     ):
         migrate(env, postgres.url)
-        with serving_api(env, postgres.url, Path(workdir) / "api.log") as (private, _):
-            yield private
+        log = Path(workdir) / "api.log"
+        with serving_api(env, postgres.url, log, **settings) as (private, _):
+            yield Target(private, client_env)

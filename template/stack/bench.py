@@ -27,8 +27,9 @@ import psutil
 import psycopg
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from . import access
 from .api import serving_api
-from .database import postgres_tool, throwaway_postgres
+from .database import EmbeddedPostgres, postgres_tool, throwaway_postgres
 from .jaeger import running_jaeger
 from .load import K6_DIR, REPORTS, k6_binary
 from .migrations import migrate
@@ -48,6 +49,7 @@ ROUNDS = 6
 WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
 MAIN = "observability"  # the production shape, whose figures lead the report
 FLOOR = "floor"
+AUTH_OFF = "auth_off"  # auth=oidc: the production shape with its caller fixed (stack/unchecked.py)
 WORKERS_PREFIX = "workers_"  # the main variant on fewer workers: `workers_1`, ...
 # What each variant changes in the environment of the API and of k6 (each reads its own
 # settings).
@@ -62,6 +64,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     FLOOR: {"OBSERVABILITY": "true", "FLOW": "floor"},
 }
 SEED_ITEMS = 1000
+# Every variant's API keeps its pools once they grew (workers x DB_POOL_MAX_SIZE, 20 with the
+# defaults): PostgreSQL's default of 100 connections holds five variants, not six or more.
+MAX_CONNECTIONS = 400
 # What pgbench sends for the parameters of the service's statements: `:n` is a random number
 # per flow, `:id` the id its INSERT returned (through \gset).
 PGBENCH_VALUES = {
@@ -155,6 +160,8 @@ def bench(
     variants = dict(VARIANTS)
     # Scaling: the production shape on each other worker count.
     variants |= {_on_workers(count): VARIANTS[MAIN] for count in workers if count != main_workers}
+    if access.UNCHECKED_APP:
+        variants[AUTH_OFF] = {**VARIANTS[MAIN], "API_APP": access.UNCHECKED_APP}
     if opensearch:
         variants |= {
             "shipping": {"OPENSEARCH_ENABLED": "true", "OPENSEARCH_URL": opensearch},
@@ -164,8 +171,15 @@ def bench(
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as scratch,
         throwaway_postgres("bench") as postgres,
+        # auth=oidc: every API trusts the provider, k6 sends the tools client's token.
+        access.private_api_provider(env) as (auth_settings, client_env),
         ExitStack() as backends,
     ):
+
+        def credentials() -> Env:
+            """A fresh token for each k6 run: a run never outlives it (auth/realm.json)."""
+            return access.bearer(client_env)
+
         workdir = Path(scratch)
         if JAEGER.find():
             # Spans exported to a real backend, as in production; its own CPU is not the API's.
@@ -175,6 +189,7 @@ def bench(
                 "TRACING_ENABLED": "true",
                 "TRACING_OTLP_ENDPOINT": jaeger.otlp_url,
             }
+        _allow_connections(postgres)
         migrate(env, postgres.url)
         _seed(postgres.url)
         runs: dict[str, list[Run]] = {name: [] for name in variants}
@@ -192,6 +207,7 @@ def bench(
                         ENVIRONMENT="production",
                         OPENSEARCH_ENABLED="false",
                         PROMETHEUS_MULTIPROC_DIR=str(workdir / f"metrics-{name}"),
+                        **auth_settings,
                         **overrides,
                     )
                 )
@@ -199,7 +215,7 @@ def bench(
             }
             warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
-                _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name])
+                _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name] | credentials())
             fault = _fault_run(*servers[FLOOR], vus, duration_s, workdir / "run-fault.json")
             for round_number in range(rounds):
                 turns = list(servers.items())
@@ -215,7 +231,7 @@ def bench(
                             workdir / f"run-{name}.json",
                             {"api": api, "postgres": postgres.process},
                             workdir / f"metrics-{name}",
-                            variants[name],
+                            variants[name] | credentials(),
                         )
                     )
         _vacuum(postgres.url)
@@ -271,6 +287,9 @@ def _results(
         # Tracing every request into Jaeger, against the same service untraced: None when
         # Jaeger is not installed.
         "tracing_overhead": _overhead(main, measured["tracing"]) if "tracing" in measured else None,
+        # auth=oidc: what validating the caller's token adds, against the same service with its
+        # caller fixed (None with auth=none). The issue's target: at most 5 % of API CPU.
+        "auth_overhead": _auth_overhead(main, measured[AUTH_OFF]) if AUTH_OFF in measured else None,
         # CPU per request with the list newest first, relative to oldest first.
         "newest_first_cpu_ratio": {
             process: round(_cpu_ratio(measured["newest_first"], main, process), 3)
@@ -285,6 +304,15 @@ def _results(
         "fault": fault,
         "variants": summaries,
         "setup": setup,
+    }
+
+
+def _auth_overhead(main: Variant, unchecked: Variant) -> dict[str, float]:
+    """What auth costs: flows/s lost, API CPU ms per request added, and the API's CPU per
+    request with auth over without, less 1 (median of the rounds' ratios)."""
+    return {
+        **_overhead(unchecked, main),
+        "api_cpu_share": round(_cpu_ratio(main, unchecked, "api") - 1, 3),
     }
 
 
@@ -358,6 +386,14 @@ def _seed(database_url: str) -> None:
             "INSERT INTO items (title) SELECT 'seed ' || n FROM generate_series(1, %s) AS n",
             (SEED_ITEMS,),
         )
+
+
+def _allow_connections(postgres: EmbeddedPostgres) -> None:
+    """Room for every variant's pools on the bench's own server (a restart applies it)."""
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    postgres.stop()
+    postgres.start()
 
 
 def _vacuum(database_url: str) -> None:
@@ -572,6 +608,7 @@ def print_results(results: dict[str, Any]) -> None:
         ("one worker stopped: share > 1 s, p99 ms (new connections)", _fault_cell(results["fault"])),
         ("observability overhead (median)", f"{results['observability_overhead']:.1%}"),
         ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
+        ("auth overhead: API CPU/request, flows/s", _auth_cell(results["auth_overhead"])),
         ("pgbench flows/s (same SQL), service / pgbench", f"{results['pgbench_flows_per_s']:.1f}, {results['ratio']:.3f}"),
         ("CPU, list newest / oldest first: API / PostgreSQL", " / ".join(f"{r:.3f}" for r in results["newest_first_cpu_ratio"].values())),
         *((f"flows/s on {workers} worker(s)", f"{flows:.1f}") for workers, flows in results["scaling"].items()),
@@ -595,6 +632,14 @@ def _fault_cell(fault: dict[str, Any]) -> str:
     if fault["slow_share"] is None:
         return "no request in the window (a longer --duration)"
     return f"{fault['slow_share']:.1%}, {fault['p99_ms']:.0f} (for {fault['stopped_s']:g} s)"
+
+
+def _auth_cell(overhead: dict[str, float] | None) -> str:
+    if overhead is None:
+        return "- (auth=none)"
+    added = overhead["api_cpu_ms_per_request"]
+    share, lost = overhead["api_cpu_share"], overhead["flows_per_s"]
+    return f"{share:+.1%} ({added:+.3f} ms), {lost:.1%} flows/s lost"
 
 
 def _tracing_cell(overhead: dict[str, float] | None) -> str:

@@ -9,7 +9,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from . import tools
+from . import access, tools
 from .compose import compose, engine_answers
 from .processes import is_healthy
 from .services import PROJECT_ROOT, PROMETHEUS, Env, venv_program
@@ -45,7 +45,13 @@ def run(env: Env, api: str, scenarios: list[str], *, quick: bool) -> int:
         report = REPORTS / f"k6-{scenario}.json"
         report.unlink(missing_ok=True)
         print(f"\n== {scenario} against {api}")
-        code = _k6(scenario, report, k6_env, streaming=streaming)
+        try:
+            # A fresh token per scenario: each runs well within its lifetime (auth/realm.json).
+            credentials = access.bearer(env)
+        except access.AccessError as error:
+            print(f"No token for k6: {error}")
+            return 2
+        code = _k6(scenario, report, k6_env | credentials, streaming=streaming)
         if report.exists():
             print_verdicts(verdicts(json.loads(report.read_text(encoding="utf-8"))["metrics"]))
         if code == THRESHOLDS_CROSSED:

@@ -2,6 +2,13 @@
 
 Idempotent: an item whose title the API already lists is not created again, so running it twice
 (or after Paved's `nox -s demo`) adds nothing. The descriptions are plain text, as the UI shows.
+
+With auth=oidc the seed calls with the tools client's access token (client credentials, as a
+production job would: `nox -s seed` gets it from the stack's provider), so the items belong to
+the tools client's service account. Seeding as a person would need their password in a script
+(the password grant, which RFC 9700 forbids), so the demo shows them through the admin role
+instead: `dev` holds it (auth/realm.json) and sees every item on the first screen, while `dev2`
+starts with none, as any new user.
 """
 
 from typing import Any
@@ -59,9 +66,10 @@ class SeedError(Exception):
     """The API refused an item or could not be reached."""
 
 
-def seed(api: str) -> tuple[int, int]:
-    """Create the items the API does not list yet; (created, already there)."""
-    with httpx.Client(base_url=api, timeout=10.0) as http:
+def seed(api: str, auth: httpx.Auth | None = None) -> tuple[int, int]:
+    """Create the items the API does not list yet, calling with `auth` (the credentials: see
+    the module's docstring); (created, already there)."""
+    with httpx.Client(base_url=api, auth=auth, timeout=10.0) as http:
         try:
             present = _titles(http)
             missing = [item for item in ITEMS if item[0] not in present]

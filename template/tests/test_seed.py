@@ -10,13 +10,17 @@ from stack import seed
 from stack.services import PROJECT_ROOT
 
 
-def test_seed_creates_every_item_once_newest_last(live_api: str, empty_tables: None) -> None:
-    first = seed.seed(live_api)
-    again = seed.seed(live_api)
+def test_seed_creates_every_item_once_newest_last(
+    api_auth: httpx.Auth | None, live_api: str, empty_tables: None
+) -> None:
+    # api_auth first: with auth=oidc it points the APIs served after it at the real provider.
+    first = seed.seed(live_api, api_auth)
+    again = seed.seed(live_api, api_auth)
 
     assert first == (len(seed.ITEMS), 0)
     assert again == (0, len(seed.ITEMS))
-    listed = httpx.get(f"{live_api}/items", params={"order": "newest", "limit": 200}).json()
+    params: dict[str, str | int] = {"order": "newest", "limit": 200}
+    listed = httpx.get(f"{live_api}/items", params=params, auth=api_auth).json()
     assert [item["title"] for item in listed] == [title for title, _, _ in reversed(seed.ITEMS)]
 
 

@@ -173,6 +173,12 @@ def parse_settings() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("API_BIND", "127.0.0.1"))
     parser.add_argument(
+        "--app",
+        default=f"{__package__}.serve:create_worker_app",
+        help="the app factory each worker runs, MODULE:FUNCTION (default: this module's;"
+        " another wraps it, as the benchmark's variants do)",
+    )
+    parser.add_argument(
         "--forwarded-allow-ips",
         type=_trusted_proxies,
         default=os.environ.get("FORWARDED_ALLOW_IPS") or DEFAULT_TRUSTED_PROXIES,
@@ -213,7 +219,7 @@ def main() -> int:
         scratch = None if configured else cleanup.enter_context(tempfile.TemporaryDirectory())
         prepare_metrics_dir(Path(configured or str(scratch)))
         config = ServerConfig(
-            f"{__package__}.serve:create_worker_app",
+            args.app,
             host=args.host,
             port=args.port,
             workers=args.workers,
