@@ -37,6 +37,7 @@ DEFAULTS = Combination("defaults")
 BACKEND_ONLY = Combination(
     "backend-only",
     {
+        "auth": "none",  # the open API of before identity: still a supported answer
         "with_ui": False,
         "with_opensearch": False,
         "with_kubernetes": False,

@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,8 +86,8 @@ def query(prometheus: str, expr: str) -> dict[str, Any]:
     return answer
 
 
-def drive_traffic(api: str) -> None:
-    with httpx.Client(base_url=api) as http:
+def drive_traffic(api: str, auth: httpx.Auth | None) -> None:
+    with httpx.Client(base_url=api, auth=auth) as http:
         for n in range(30):
             item = http.post("/items", json={"title": f"observed {n}"}).json()
             http.get(f"/items/{item['id']}")
@@ -98,9 +98,10 @@ def drive_traffic(api: str) -> None:
             http.get(f"/items/{item['id']}")  # 404
 
 
-def k6_run(api: str, prometheus: str) -> None:
+def k6_run(api: str, prometheus: str, token: str | None) -> None:
     env = {
         **os.environ,
+        **({"TOKEN": token} if token else {}),  # k6/lib/common.js sends it as a bearer token
         "API_BASE": api,
         "DURATION_SCALE": "0.1",
         "K6_PROMETHEUS_RW_SERVER_URL": f"{prometheus}/api/v1/write",
@@ -136,7 +137,11 @@ def wait_for(prometheus: str, expr: str, timeout_s: float = 60) -> None:
 
 @pytest.fixture(scope="module")
 def observed(
-    database_url: str, deployed_api: DeployedApi, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    deployed_api: DeployedApi,
+    api_auth: httpx.Auth | None,
+    api_token: Callable[[], str | None],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Observed]:
     prometheus_binary, exporter_binary = require(PROMETHEUS, POSTGRES_EXPORTER)
     workdir = tmp_path_factory.mktemp("prometheus")
@@ -186,8 +191,8 @@ def observed(
         absent = [
             selector for selector in selected_series() if not query(url, selector)["data"]["result"]
         ]
-        drive_traffic(api)
-        k6_run(api, url)
+        drive_traffic(api, api_auth)
+        k6_run(api, url, api_token())
         wait_for(url, 'sum(rate(http_requests_total{job="backend"}[1m])) > 0')
         wait_for(url, "pg_up == 1")
         wait_for(url, "rate(k6_http_reqs_total[1m]) > 0")
