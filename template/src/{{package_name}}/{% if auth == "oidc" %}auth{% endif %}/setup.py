@@ -29,7 +29,8 @@ def install_auth(app: FastAPI, settings: Settings) -> None:
             {
                 "resource": str(request.base_url).rstrip("/"),
                 "authorization_servers": [settings.auth_issuer],
-                "scopes_supported": list(SCOPES),
+                # Only scopes a client can get: the admin's, when it is one (AUTH_ADMIN_SCOPE).
+                "scopes_supported": [*SCOPES, *filter(None, [settings.auth_admin_scope])],
                 "bearer_methods_supported": ["header"],
                 "resource_name": app.title,
             }

@@ -19,8 +19,7 @@ from .keys import KeyCache
 
 READ = "items:read"
 WRITE = "items:write"
-ADMIN = "items:admin"
-SCOPES = (READ, WRITE, ADMIN)
+SCOPES = (READ, WRITE)
 
 # The key type (and curve) each algorithm needs: a token's `alg` must fit the key it names.
 _KEY_TYPES = {
@@ -46,7 +45,7 @@ class Principal:
     admin: bool
 
     def may(self, scope: str) -> bool:
-        return scope in self.scopes or ADMIN in self.scopes
+        return scope in self.scopes
 
 
 class TokenValidator:
@@ -59,27 +58,32 @@ class TokenValidator:
         self.leeway_s = settings.auth_leeway_s
         self.roles_path = settings.auth_roles_claim.split(".")
         self.admin_role = settings.auth_admin_role
+        self.admin_scope = settings.auth_admin_scope
+        # A plain `JWT` may be an ID token: then what only ID tokens carry is refused.
+        self.refuse_id_tokens = "jwt" in self.token_types
         # Each key parsed once per algorithm, not on every request (bounded: only keys the
         # provider publishes get here).
         self._parsed: dict[tuple[str, str], tuple[JsonKey, jwt.PyJWK]] = {}
-        self._verified: dict[bytes, tuple[Principal, float]] = {}
+        # Each entry keeps its key's id: once the provider no longer publishes that key, the
+        # entry is dropped and the token verified again (and refused).
+        self._verified: dict[bytes, tuple[Principal, float, str]] = {}
 
     async def principal(self, token: str) -> Principal:
         digest = hashlib.sha256(token.encode()).digest()
         if (known := self._verified.get(digest)) is not None:
-            caller, valid_until = known
-            if time.time() <= valid_until:
+            caller, valid_until, kid = known
+            if time.time() <= valid_until and self.keys.known(kid):
                 return caller
             del self._verified[digest]
-        caller, expires_at = await self._verify(token)
+        caller, expires_at, kid = await self._verify(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
         # Until PyJWT itself would refuse it: `exp` plus the leeway.
-        self._verified[digest] = (caller, expires_at + self.leeway_s)
+        self._verified[digest] = (caller, expires_at + self.leeway_s, kid)
         return caller
 
-    async def _verify(self, token: str) -> tuple[Principal, float]:
-        """The token's principal and its `exp`, or InvalidTokenError."""
+    async def _verify(self, token: str) -> tuple[Principal, float, str]:
+        """The token's principal, its `exp` and its key's id, or InvalidTokenError."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -99,15 +103,23 @@ class TokenValidator:
         if jwk is None:
             raise InvalidTokenError("The token's signing key is unknown.")
         claims = self._verified_claims(token, self._public_key(kid, jwk, alg), alg)
+        # OpenID Connect ID tokens: Keycloak's say `typ: ID`; every provider's may carry a
+        # `nonce` or an `at_hash`, which access tokens (RFC 9068) do not.
+        if self.refuse_id_tokens and (
+            claims.get("typ") == "ID" or "nonce" in claims or "at_hash" in claims
+        ):
+            raise InvalidTokenError("The token is an ID token, not an access token.")
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidTokenError("The token has no subject.")
         scopes = _scopes(claims)
-        admin = ADMIN in scopes or self.admin_role in _strings_at(claims, self.roles_path)
+        admin = self.admin_role in _strings_at(claims, self.roles_path) or (
+            bool(self.admin_scope) and self.admin_scope in scopes
+        )
         expires_at = claims["exp"]
         if not isinstance(expires_at, int | float):  # PyJWT has checked it is a number
             raise InvalidTokenError("The token's `exp` is not a number.")
-        return Principal(subject=subject, scopes=scopes, admin=admin), float(expires_at)
+        return Principal(subject=subject, scopes=scopes, admin=admin), float(expires_at), kid
 
     def _verified_claims(self, token: str, key: jwt.PyJWK, alg: str) -> dict[str, object]:
         try:
