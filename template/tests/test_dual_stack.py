@@ -51,7 +51,17 @@ def test_the_image_answers_over_ipv4_and_ipv6(
     image_port, path = IMAGES[image]
     command = image_command(dockerfile(image))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "API_WORKERS": "2"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "API_WORKERS": "2",
+        # The UI's sign-in settings (auth=oidc), placeholders: its health route asks nothing of
+        # the provider. An open render's UI ignores them.
+        "AUTH_ISSUER": "http://127.0.0.1:9/realms/dual-stack",
+        "AUTH_UI_CLIENT_ID": "dual-stack",
+        "AUTH_UI_CLIENT_SECRET": "placeholder",
+        "AUTH_UI_COOKIE_SECRET": "placeholder",
+    }
 
     health = f"http://127.0.0.1:{port}{path}"
     served = on_port(command, image_port, port)
