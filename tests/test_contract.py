@@ -48,8 +48,8 @@ def test_the_rendered_api_passes_the_contract(renders: Renders, combination: Com
     [
         pytest.param(
             "src/items_service/items/service.py",
-            'delete(Item).where(Item.id == bindparam("item_id")).returning(Item.id)',
-            'select(Item.id).where(Item.id == bindparam("item_id"))',
+            'delete(Item).where(Item.id == bindparam("item_id"), *scope).returning(Item.id)',
+            'select(Item.id).where(Item.id == bindparam("item_id"), *scope)',
             "ST301",  # use after free: the deleted item is still there
             id="delete-that-does-not-delete",
         ),
