@@ -54,6 +54,16 @@ class Stack:
         reuse = ["-R"] if (self.project / ".nox").exists() else []
         return run_nox(self.project, *reuse, "-s", *args, env=self.env)
 
+    def client(self) -> httpx.Client:
+        """A client of the stack's API; with auth=oidc it sends the tools client's token, got by the
+        render's own `nox -s token`, as the README shows it."""
+        headers = {}
+        if (self.project / "auth").is_dir():
+            token = self.nox("token")
+            assert token.returncode == 0, token.stdout + token.stderr
+            headers["Authorization"] = f"Bearer {token.stdout.strip().splitlines()[-1]}"
+        return httpx.Client(base_url=self.api, headers=headers)
+
     def recorded_pids(self) -> dict[str, int]:
         state = json.loads((self.project / ".stack" / "state.json").read_text(encoding="utf-8"))
         return {name: entry["pid"] for name, entry in state.items()}
@@ -82,7 +92,10 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
         assert httpx.get(ui_health).status_code == 200
     # The generated secrets are readable by their owner only.
     assert (stack.project / ".env").stat().st_mode & 0o077 == 0
-    item = httpx.post(f"{stack.api}/items", json={"title": "survives restarts"}).json()
+    api = stack.client()
+    created = api.post("/items", json={"title": "survives restarts"})
+    assert created.status_code == 201, created.text
+    item = created.json()
 
     try:
         load = stack.nox("load", "--", "--quick", "crud")  # the stack under load, gated
@@ -95,13 +108,14 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
         assert stack.nox("down").returncode == 0
         assert not listening(stack.ports["API_PORT"])
         assert stack.nox("up").returncode == 0
-        assert httpx.get(f"{stack.api}/items/{item['id']}").json() == item
+        assert api.get(f"/items/{item['id']}").json() == item
 
         os.killpg(stack.recorded_pids()["backend"], signal.SIGKILL)
         recovered = stack.nox("up")
         assert recovered.returncode == 0, recovered.stdout + recovered.stderr
         assert httpx.get(f"{stack.api}/health/ready").status_code == 200
     finally:
+        api.close()
         pids = stack.recorded_pids()
         down = stack.nox("down", "--", "--wipe")
 
