@@ -92,30 +92,29 @@ def test_up_keeps_data_recovers_and_down_leaves_nothing(stack: Stack) -> None:
         assert httpx.get(ui_health).status_code == 200
     # The generated secrets are readable by their owner only.
     assert (stack.project / ".env").stat().st_mode & 0o077 == 0
-    api = stack.client()
-    created = api.post("/items", json={"title": "survives restarts"})
-    assert created.status_code == 201, created.text
-    item = created.json()
+    try:  # from here on, the stack is taken down whatever fails
+        with stack.client() as api:
+            created = api.post("/items", json={"title": "survives restarts"})
+            assert created.status_code == 201, created.text
+            item = created.json()
 
-    try:
-        load = stack.nox("load", "--", "--quick", "crud")  # the stack under load, gated
-        assert load.returncode == 0, load.stdout[-5000:] + load.stderr[-5000:]
-        assert f"Using the API at {stack.api}" in load.stdout
+            load = stack.nox("load", "--", "--quick", "crud")  # the stack under load, gated
+            assert load.returncode == 0, load.stdout[-5000:] + load.stderr[-5000:]
+            assert f"Using the API at {stack.api}" in load.stdout
 
-        again = stack.nox("up")  # harmless when everything is up
-        assert again.returncode == 0, again.stdout + again.stderr
+            again = stack.nox("up")  # harmless when everything is up
+            assert again.returncode == 0, again.stdout + again.stderr
 
-        assert stack.nox("down").returncode == 0
-        assert not listening(stack.ports["API_PORT"])
-        assert stack.nox("up").returncode == 0
-        assert api.get(f"/items/{item['id']}").json() == item
+            assert stack.nox("down").returncode == 0
+            assert not listening(stack.ports["API_PORT"])
+            assert stack.nox("up").returncode == 0
+            assert api.get(f"/items/{item['id']}").json() == item
 
-        os.killpg(stack.recorded_pids()["backend"], signal.SIGKILL)
-        recovered = stack.nox("up")
-        assert recovered.returncode == 0, recovered.stdout + recovered.stderr
-        assert httpx.get(f"{stack.api}/health/ready").status_code == 200
+            os.killpg(stack.recorded_pids()["backend"], signal.SIGKILL)
+            recovered = stack.nox("up")
+            assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+            assert httpx.get(f"{stack.api}/health/ready").status_code == 200
     finally:
-        api.close()
         pids = stack.recorded_pids()
         down = stack.nox("down", "--", "--wipe")
 
