@@ -39,6 +39,7 @@ class Tracing:
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
         from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
+        from .redaction import QueryCredentialRedaction
         from .sampling import RandomRatio, RequestsOnly
 
         self._instrumentor = PsycopgInstrumentor
@@ -63,6 +64,7 @@ class Tracing:
         }  # fmt: skip
         sampler = ParentBased(RequestsOnly(ratio), **edge)
         self.provider = TracerProvider(resource=resource, sampler=sampler)
+        self.provider.add_span_processor(QueryCredentialRedaction())
         # Headers (an API key) and TLS come from the OTEL_EXPORTER_OTLP_* variables.
         endpoint = settings.tracing_otlp_endpoint.rstrip("/") + "/v1/traces"
         self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))

@@ -26,6 +26,14 @@ openid_connect = OpenIdConnect(
 )
 
 
+def resource_url(request: Request) -> str:
+    """The API's identifier for RFC 9728 (its public URL): AUTH_RESOURCE, else the URL the
+    request reached, which follows the client's Host header (fine on a laptop; a deployment
+    sets AUTH_RESOURCE, as the chart does, so no client chooses what a cache keeps)."""
+    configured: str = request.app.state.auth_resource
+    return configured or str(request.base_url).rstrip("/")
+
+
 def validator_of(request: Request) -> TokenValidator:
     validator: TokenValidator = request.app.state.token_validator
     return validator
@@ -97,7 +105,7 @@ def _challenge(
 ) -> HTTPException:
     # Values are quoted strings (RFC 6750 section 3); none quotes the client's input.
     realm = request.app.title.replace('"', "")
-    metadata = str(request.base_url).rstrip("/") + METADATA_PATH
+    metadata = resource_url(request) + METADATA_PATH
     params = [f'realm="{realm}"', f'resource_metadata="{metadata}"']
     if error is not None:
         params.append(f'error="{error}"')

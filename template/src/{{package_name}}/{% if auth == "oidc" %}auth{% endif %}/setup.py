@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..settings import Settings
-from .dependencies import METADATA_PATH, SCHEME_NAME
+from .dependencies import METADATA_PATH, SCHEME_NAME, resource_url
 from .discovery import Provider
 from .keys import KeyCache
 from .tokens import READ, SCOPES, WRITE, TokenValidator
@@ -22,12 +22,12 @@ def install_auth(app: FastAPI, settings: Settings) -> None:
     )
     keys = KeyCache(provider.key_set, min_refresh_s=settings.auth_jwks_min_refresh_s)
     app.state.token_validator = TokenValidator(settings, keys)
+    app.state.auth_resource = settings.auth_resource.rstrip("/")
 
     async def protected_resource_metadata(request: Request) -> JSONResponse:
-        # RFC 9728: the resource is the URL the client reached (behind a proxy, as it said).
         return JSONResponse(
             {
-                "resource": str(request.base_url).rstrip("/"),
+                "resource": resource_url(request),
                 "authorization_servers": [settings.auth_issuer],
                 # Only scopes a client can get: the admin's, when it is one (AUTH_ADMIN_SCOPE).
                 "scopes_supported": [*SCOPES, *filter(None, [settings.auth_admin_scope])],

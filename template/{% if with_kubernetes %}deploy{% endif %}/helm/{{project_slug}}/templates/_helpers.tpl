@@ -204,3 +204,17 @@ which the kubelet kills it. A margin is kept for the process to exit.
 {{- fail (printf "preStopSeconds (%d) leaves no time in terminationGracePeriodSeconds (%d) for the graceful shutdown (at least 1 s, plus %s s to exit): raise the grace period or shorten the preStop sleep" $preStop $grace (include "service.shutdownMarginSeconds" .)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The API's public URL (AUTH_RESOURCE, the RFC 9728 resource): auth.resource, else the host the
+Ingress or the HTTPRoute serves, so that no client's Host header decides what the metadata says.
+*/}}
+{{- define "service.authResource" -}}
+{{- if .Values.auth.resource -}}
+{{- .Values.auth.resource -}}
+{{- else if and .Values.ingress.enabled .Values.ingress.host -}}
+{{- printf "%s://%s" (ternary "https" "http" (ne .Values.ingress.tlsSecretName "")) .Values.ingress.host -}}
+{{- else if and .Values.httpRoute.enabled .Values.httpRoute.hostnames -}}
+{{- printf "https://%s" (first .Values.httpRoute.hostnames) -}}
+{{- end -}}
+{{- end -}}
