@@ -6,10 +6,16 @@ from urllib.parse import parse_qsl, urlencode
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Span, SpanProcessor
 
-# OAuth parameters that carry a credential. The API refuses a token in the URL (RFC 6750 section
-# 2.3 would allow `access_token`), but the request span is started before the refusal, with the
-# query as it came: FastAPI's spans redact only cloud storage signatures in `url.query`.
-CREDENTIAL_PARAMETERS = frozenset({"access_token", "id_token", "refresh_token", "client_secret"})
+# OAuth parameters that carry a credential, compared as a server might read them (any case,
+# with a PHP-style `[]`). The API refuses a token in the URL (RFC 6750 section 2.3 would allow
+# `access_token`), but the request span is started before the refusal, with the query as it came:
+# FastAPI's spans redact only cloud storage signatures in `url.query`.
+CREDENTIAL_PARAMETERS = frozenset(
+    {
+        "access_token", "id_token", "refresh_token", "client_secret", "client_assertion",
+        "assertion", "code", "code_verifier", "password",
+    }
+)  # fmt: skip
 REDACTED = "REDACTED"
 
 
@@ -19,16 +25,17 @@ class QueryCredentialRedaction(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         query = (span.attributes or {}).get("url.query")
-        if isinstance(query, str) and redacts(query):
-            span.set_attribute("url.query", redacted(query))
-
-
-def redacts(query: str) -> bool:
-    return any(name in query for name in CREDENTIAL_PARAMETERS)
+        if isinstance(query, str) and (scrubbed := redacted(query)) != query:
+            span.set_attribute("url.query", scrubbed)
 
 
 def redacted(query: str) -> str:
+    """`query` with the value of every credential parameter replaced; as it was without one."""
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode(
-        [(name, REDACTED if name in CREDENTIAL_PARAMETERS else value) for name, value in pairs]
-    )
+    if not any(_credential(name) for name, _ in pairs):
+        return query
+    return urlencode([(name, REDACTED if _credential(name) else value) for name, value in pairs])
+
+
+def _credential(name: str) -> bool:
+    return name.strip().lower().removesuffix("[]").strip() in CREDENTIAL_PARAMETERS

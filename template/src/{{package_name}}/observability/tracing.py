@@ -20,11 +20,13 @@ from psycopg.rows import TupleRow
 from starlette.types import Scope
 
 from ..db import Connection
+from ..docs import SWAGGER_UI_OAUTH2_REDIRECT_URL
 from ..settings import Settings
 from .documents import Document
 
-# Scrapes and probes: many, and nothing to learn from their traces.
-_UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
+# Scrapes and probes: many, and nothing to learn from their traces. Swagger UI's sign-in
+# callback: its query holds an authorization code and the provider's session id.
+_UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready", SWAGGER_UI_OAUTH2_REDIRECT_URL})
 
 
 class Tracing:

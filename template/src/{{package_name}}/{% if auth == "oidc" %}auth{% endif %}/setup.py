@@ -22,7 +22,7 @@ def install_auth(app: FastAPI, settings: Settings) -> None:
     )
     keys = KeyCache(provider.key_set, min_refresh_s=settings.auth_jwks_min_refresh_s)
     app.state.token_validator = TokenValidator(settings, keys)
-    app.state.auth_resource = settings.auth_resource.rstrip("/")
+    app.state.auth_resource = settings.auth_resource
 
     async def protected_resource_metadata(request: Request) -> JSONResponse:
         return JSONResponse(

@@ -207,14 +207,20 @@ which the kubelet kills it. A margin is kept for the process to exit.
 
 {{/*
 The API's public URL (AUTH_RESOURCE, the RFC 9728 resource): auth.resource, else the host the
-Ingress or the HTTPRoute serves, so that no client's Host header decides what the metadata says.
+Ingress or the HTTPRoute serves (a wildcard names no one host), so that no client's Host header
+decides what the metadata says. Always https: RFC 9728 resources are, and TLS may end before the
+Ingress (a cloud load balancer) without tlsSecretName.
 */}}
 {{- define "service.authResource" -}}
 {{- if .Values.auth.resource -}}
 {{- .Values.auth.resource -}}
 {{- else if and .Values.ingress.enabled .Values.ingress.host -}}
-{{- printf "%s://%s" (ternary "https" "http" (ne .Values.ingress.tlsSecretName "")) .Values.ingress.host -}}
-{{- else if and .Values.httpRoute.enabled .Values.httpRoute.hostnames -}}
-{{- printf "https://%s" (first .Values.httpRoute.hostnames) -}}
+{{- printf "https://%s" .Values.ingress.host -}}
+{{- else if .Values.httpRoute.enabled -}}
+{{- range .Values.httpRoute.hostnames -}}
+{{- if not (hasPrefix "*" .) -}}
+{{- printf "https://%s " . -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
