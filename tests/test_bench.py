@@ -85,13 +85,13 @@ def test_bench_prints_the_table_and_reports_every_figure(
     assert all(ratio > 0 for ratio in report["newest_first_cpu_ratio"].values())
     assert report["setup"]["rounds"] == 2
     # One worker stopped mid-run: the share of slow requests meanwhile, and their p99.
-    assert set(report["fault"]) == {"stopped_s", "slow_share", "p99_ms"}
+    assert set(report["fault"]) == {"blocked_s", "slow_share", "p99_ms"}
     assert report["fault"]["slow_share"] is None or 0 <= report["fault"]["slow_share"] <= 1
     for label in (
         "CPU ms per request: api",
         "API CPU / floor",
         "worker share of requests",
-        "one worker stopped: share > 1 s",
+        "one worker blocked: share > 1 s",
         "service / pgbench",
         "observability overhead",
         "latency p50 / p95 / p99",

@@ -15,8 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from . import access
 from .api import serving_api
+from .blocking import BLOCK_PATH, BLOCKING_APP
 from .database import EmbeddedPostgres, postgres_tool, throwaway_postgres
 from .jaeger import running_jaeger
 from .load import K6_DIR, REPORTS, k6_binary
@@ -47,6 +46,9 @@ if sys.platform != "win32":
 # flows/s from one run to the next, far less in CPU per request.
 ROUNDS = 6
 WARMUP_S = 5  # per API variant, before the measured runs (at most one run's duration)
+# The fault run blocks one worker this long at most (a third of the run otherwise): well within
+# k6's request timeout, and long enough to see what waits behind it.
+FAULT_MAX_S = 10.0
 MAIN = "observability"  # the production shape, whose figures lead the report
 FLOOR = "floor"
 AUTH_OFF = "auth_off"  # auth=oidc: the production shape with its caller fixed (stack/unchecked.py)
@@ -216,7 +218,19 @@ def bench(
             warmup_s = min(WARMUP_S, duration_s)
             for name, (base, _) in servers.items():
                 _k6(base, vus, warmup_s, workdir / "warmup.json", variants[name] | credentials())
-            fault = _fault_run(*servers[FLOOR], vus, duration_s, workdir / "run-fault.json")
+            with serving_api(
+                env,
+                postgres.url,
+                workdir / "api-fault.log",
+                # Two at least: blocking the only worker would stall the whole server.
+                API_WORKERS=str(max(main_workers, 2)),
+                ENVIRONMENT="production",
+                OPENSEARCH_ENABLED="false",
+                PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics-fault"),
+                API_APP=BLOCKING_APP,
+                **auth_settings,
+            ) as (fault_base, _):
+                fault = _fault_run(fault_base, vus, duration_s, workdir / "run-fault.json")
             for round_number in range(rounds):
                 turns = list(servers.items())
                 if round_number % 2:
@@ -440,43 +454,29 @@ def _measured(
     )
 
 
-def _fault_run(base: str, api: Recorded, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
-    """The floor with one API worker stopped (suspended) for the middle third of the run, each
-    request on a new connection, as a load balancer's fresh connections would come: the share
-    of the requests begun meanwhile that took over 1 s, and their p99. A connection already
-    kept alive with the stopped worker waits for it whatever the server does; a new one need not.
+def _fault_run(base: str, vus: int, duration_s: int, report: Path) -> dict[str, Any]:
+    """The floor while one API worker is blocked (a synchronous sleep in an async route, sent
+    by k6 itself on the run's clock: k6/bench.js, stack/blocking.py) for the middle third of the
+    run, at most FAULT_MAX_S, each request on a new connection, as a load balancer's fresh
+    connections would come: the share of the requests begun meanwhile that took over 1 s, and
+    their p99. A connection already kept alive with the blocked worker waits for it whatever the
+    server does; a new one need not. A block that was not served for its window is an error.
     """
-    workers = [
-        child
-        for child in psutil.Process(api.pid).children(recursive=True)
-        if any("spawn_main" in part for part in child.cmdline())
-    ]
-    fault_from, fault_until = duration_s / 3, 2 * duration_s / 3
+    blocked_s = min(duration_s / 3, FAULT_MAX_S)
+    fault_from = (duration_s - blocked_s) / 2
     settings = {
         **VARIANTS[FLOOR],
         "FAULT_FROM_S": f"{fault_from:.3f}",
-        "FAULT_UNTIL_S": f"{fault_until:.3f}",
+        "FAULT_UNTIL_S": f"{fault_from + blocked_s:.3f}",
         "K6_NO_CONNECTION_REUSE": "true",
     }
-
-    def stop_one_worker() -> None:
-        # k6 takes a moment to start: the stop begins a little after the window does.
-        time.sleep(fault_from)
-        workers[0].suspend()
-        try:
-            time.sleep(fault_until - fault_from)
-        finally:
-            workers[0].resume()
-
-    fault = threading.Thread(target=stop_one_worker)
-    fault.start()
-    try:
-        metrics = _k6(base, vus, duration_s, report, settings)["metrics"]
-    finally:
-        fault.join()
+    metrics = _k6(base, vus, duration_s, report, settings)["metrics"]
+    if metrics.get("fault_blocked", {}).get("value") != 1:
+        msg = f"the fault run's block ({BLOCK_PATH}) was not served for {blocked_s:g} s"
+        raise RuntimeError(msg)
     slow, durations = metrics.get("fault_slow"), metrics.get("fault_duration")
     return {
-        "stopped_s": round(fault_until - fault_from, 1),
+        "blocked_s": round(blocked_s, 1),
         "slow_share": round(float(slow["value"]), 4) if slow else None,
         "p99_ms": round(float(durations["p(99)"]), 1) if durations else None,
     }
@@ -605,7 +605,7 @@ def print_results(results: dict[str, Any]) -> None:
         ("latency p50 / p95 / p99 (ms, median run)", f"{results['p50_ms']:.1f} / {results['p95_ms']:.1f} / {results['p99_ms']:.1f}"),
         ("service flows/s (median)", f"{results['service_flows_per_s']:.1f}"),
         ("errors", str(results["errors"])),
-        ("one worker stopped: share > 1 s, p99 ms (new connections)", _fault_cell(results["fault"])),
+        ("one worker blocked: share > 1 s, p99 ms (new connections)", _fault_cell(results["fault"])),
         ("observability overhead (median)", f"{results['observability_overhead']:.1%}"),
         ("tracing overhead: flows/s, API CPU ms/request", _tracing_cell(results["tracing_overhead"])),
         ("auth overhead: API CPU/request, flows/s", _auth_cell(results["auth_overhead"])),
@@ -631,7 +631,7 @@ def _spread_cell(spread: dict[str, float]) -> str:
 def _fault_cell(fault: dict[str, Any]) -> str:
     if fault["slow_share"] is None:
         return "no request in the window (a longer --duration)"
-    return f"{fault['slow_share']:.1%}, {fault['p99_ms']:.0f} (for {fault['stopped_s']:g} s)"
+    return f"{fault['slow_share']:.1%}, {fault['p99_ms']:.0f} (for {fault['blocked_s']:g} s)"
 
 
 def _auth_cell(overhead: dict[str, float] | None) -> str:

@@ -11,8 +11,10 @@ production server needs on top:
   server: every replacement would fail alike.
 - Workers never outlive the supervisor, however it ends, SIGKILL included (`end_with_parent`).
 - SIGINT, SIGTERM and SIGQUIT stop gracefully: each worker finishes its requests, for up to the
-  configuration's `timeout_graceful_shutdown`. SIGHUP replaces the workers one at a time, each
-  replacement ready before its predecessor stops (a rolling restart, as uvicorn's).
+  configuration's `timeout_graceful_shutdown`; one that has not exited a few seconds after it
+  (blocked by a synchronous call, or stopped) is killed, so a stop always ends. SIGHUP replaces
+  the workers one at a time, each replacement ready before its predecessor stops (a rolling
+  restart, as uvicorn's).
 """
 
 import logging
@@ -36,6 +38,8 @@ logger = logging.getLogger("uvicorn.error")
 CHECK_INTERVAL_S = 0.5
 # How long one readiness check waits for a booting worker's answer.
 READINESS_PING_S = 0.1
+# What a stopping worker has past its graceful shutdown to exit, before it is killed.
+EXIT_MARGIN_S = 5.0
 STOP_SIGNALS = [
     getattr(signal, name)
     for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGBREAK")
@@ -121,12 +125,25 @@ class Supervisor:
         finally:
             for worker in self.workers:
                 worker.terminate()
-            for worker in self.workers:
-                worker.join()
-                forget(worker)
+            self._join_all()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         return self.exit_code
+
+    def _join_all(self) -> None:
+        """Wait for the stopping workers: each may finish its requests for the graceful
+        shutdown's timeout (and a margin to exit); one still there after it (blocked in a
+        synchronous call, or stopped) is killed, so a stop always ends."""
+        grace = self.config.timeout_graceful_shutdown
+        deadline = None if grace is None else time.monotonic() + grace + EXIT_MARGIN_S
+        for worker in self.workers:
+            if deadline is not None:
+                worker.process.join(max(deadline - time.monotonic(), 0))
+                if worker.process.is_alive():
+                    logger.warning("Worker [%s] did not stop in time; killing it.", worker.pid)
+                    worker.kill()
+            worker.join()
+            forget(worker)
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         logger.info("Received %s: stopping.", signal.Signals(signum).name)
@@ -174,6 +191,8 @@ class Supervisor:
     def _restart_all(self) -> None:
         """Replace each worker by a new one, once the new one is ready."""
         for index, old in enumerate(self.workers):
+            if self.stopping.is_set():  # a stop came meanwhile: no new worker
+                return
             new = self._started()
             if not new.wait_until_ready(self.startup_timeout_s, self.stopping):
                 new.kill()
