@@ -25,9 +25,16 @@ def serving_api(
     **settings: str,
 ) -> Iterator[tuple[str, Recorded]]:
     """The API on `database_url` with `settings` (API_WORKERS, OBSERVABILITY, ...) over `env`;
-    its base URL and process, once `health_path` answers (by default, once it is ready)."""
+    its base URL and process, once `health_path` answers (by default, once it is ready). Its
+    metrics are on a free port too, unless `settings` name one (API_METRICS_PORT)."""
     port = free_port()
-    api_env = {**env, "DATABASE_URL": database_url, "API_PORT": str(port), **settings}
+    api_env = {
+        **env,
+        "DATABASE_URL": database_url,
+        "API_PORT": str(port),
+        "API_METRICS_PORT": str(free_port()),
+        **settings,
+    }
     base = f"http://127.0.0.1:{port}"
     command = BACKEND.native_command(port, api_env)
     health = f"{base}{health_path}"

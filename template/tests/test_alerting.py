@@ -119,6 +119,7 @@ def test_an_error_burst_pages_through_alertmanager(
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "DB_POOL_TIMEOUT_S": "0.2",
         "DB_CONNECT_TIMEOUT_S": "1",
+        "API_METRICS_PORT": str(free_port()),
     }
     with (
         recording_server() as (webhook_url, received),
@@ -130,6 +131,7 @@ def test_an_error_burst_pages_through_alertmanager(
     ):  # fmt: skip
         env: Env = {
             BACKEND.port_variable: str(httpx.URL(api).port),
+            "API_METRICS_PORT": api_settings["API_METRICS_PORT"],
             ALERTMANAGER.port_variable: str(httpx.URL(alertmanager_url).port),
             PROMETHEUS.port_variable: str(free_port()),
         }

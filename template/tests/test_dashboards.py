@@ -165,7 +165,7 @@ def observed(
             "scrape_configs": [
                 {
                     "job_name": "backend",
-                    "static_configs": [{"targets": [api.removeprefix("http://")]}],
+                    "static_configs": [{"targets": [api.metrics]}],
                 },
                 {"job_name": "postgres", "static_configs": [{"targets": [exporter]}]},
             ],
@@ -191,8 +191,8 @@ def observed(
         absent = [
             selector for selector in selected_series() if not query(url, selector)["data"]["result"]
         ]
-        drive_traffic(api, api_auth)
-        k6_run(api, url, api_token())
+        drive_traffic(api.base, api_auth)
+        k6_run(api.base, url, api_token())
         wait_for(url, 'sum(rate(http_requests_total{job="backend"}[1m])) > 0')
         wait_for(url, "pg_up == 1")
         wait_for(url, "rate(k6_http_reqs_total[1m]) > 0")

@@ -1,4 +1,5 @@
-"""Prometheus metrics: labelled by route template, and adding up across worker processes."""
+"""Prometheus metrics: labelled by route template, adding up across worker processes, and served
+on a port of their own, never the API's."""
 
 import stat
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from httpx import AsyncClient
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from .conftest import DeployedApi
@@ -22,14 +24,19 @@ def samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], flo
     }
 
 
+def in_process() -> str:
+    """What this process's own registry exposes: the in-process app's samples."""
+    return generate_latest(REGISTRY).decode()
+
+
 async def test_requests_are_counted_by_route_template(client: AsyncClient) -> None:
-    before = samples((await client.get("/metrics")).text, "http_requests_total")
+    before = samples(in_process(), "http_requests_total")
     item = (await client.post("/items", json={"title": "measured"})).json()
     await client.get(f"/items/{item['id']}")
     await client.get("/items/00000000-0000-4000-8000-000000000000")
     await client.get("/no/such/path")
 
-    exposition = (await client.get("/metrics")).text
+    exposition = in_process()
     after = samples(exposition, "http_requests_total")
 
     def delta(route: str, method: str, status: str) -> float:
@@ -44,9 +51,17 @@ async def test_requests_are_counted_by_route_template(client: AsyncClient) -> No
     assert "/no/such/path" not in exposition
 
 
+async def test_the_api_never_serves_its_metrics(client: AsyncClient) -> None:
+    # An ingress routes the API's port: the metrics are on a port of their own (serve.py).
+    answer = await client.get("/metrics")
+
+    assert answer.status_code == 404
+    assert "http_requests_total" not in answer.text
+
+
 async def test_slo_latencies_are_bucket_boundaries(client: AsyncClient) -> None:
     await client.get("/items")
-    exposition = (await client.get("/metrics")).text
+    exposition = in_process()
 
     buckets = {
         dict(labels)["le"] for labels in samples(exposition, "http_request_duration_seconds_bucket")
@@ -71,18 +86,20 @@ def test_requests_add_up_across_two_workers(
     metrics_dir.chmod(0o770)
     volume_mode = stat.S_IMODE(metrics_dir.stat().st_mode)
 
-    with deployed_api(metrics_dir, tmp_path / "api.log") as base:
+    with deployed_api(metrics_dir, tmp_path / "api.log") as api:
         assert not (metrics_dir / "counter_999999.db").exists()  # wiped at start
         assert stat.S_IMODE(metrics_dir.stat().st_mode) == volume_mode
         for _ in range(requests):
             # A new connection each time: which worker takes it is the kernel's choice, and
             # on some platforms one worker takes them all.
-            httpx.get(f"{base}/items", headers={"Connection": "close"}, auth=api_auth)
-        exposition = httpx.get(f"{base}/metrics").text
+            httpx.get(f"{api.base}/items", headers={"Connection": "close"}, auth=api_auth)
+        exposition = httpx.get(f"http://{api.metrics}/metrics").text
+        on_the_api_port = httpx.get(f"{api.base}/metrics")
 
     counted = samples(exposition, "http_requests_total")
     key = (("method", "GET"), ("route", "/items"), ("status_code", "200"))
     assert counted[key] == requests  # however the workers split them
+    assert on_the_api_port.status_code == 404
 
 
 def test_a_fresh_app_has_every_queried_series_at_zero(
@@ -90,8 +107,8 @@ def test_a_fresh_app_has_every_queried_series_at_zero(
 ) -> None:
     # Production shape: several workers sharing a metrics directory, scraped before any traffic
     # but the launcher's own liveness check.
-    with deployed_api(tmp_path / "metrics", tmp_path / "api.log") as base:
-        exposition = httpx.get(f"{base}/metrics").text
+    with deployed_api(tmp_path / "metrics", tmp_path / "api.log") as api:
+        exposition = httpx.get(f"http://{api.metrics}/metrics").text
 
     requests = samples(exposition, "http_requests_total")
     durations = samples(exposition, "http_request_duration_seconds_count")

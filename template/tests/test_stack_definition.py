@@ -11,6 +11,9 @@ from stack.native import StackError, database, native_prometheus_config
 from stack.services import ALERTMANAGER, BACKEND, PROJECT_ROOT, PROMETHEUS, SERVICES, Service
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "compose" / "compose.yaml").read_text(encoding="utf-8"))
+COMPOSE_PROMETHEUS = yaml.safe_load(
+    (PROJECT_ROOT / "compose" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8")
+)
 ENV_EXAMPLE = dict(
     line.split("=", 1)
     for line in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
@@ -42,19 +45,32 @@ def test_compose_checks_the_same_health_endpoint(service: Service) -> None:
 
 
 def test_native_prometheus_scrapes_the_compose_jobs_on_loopback() -> None:
-    env = {"API_PORT": "18000", "PROMETHEUS_PORT": "19090"}
+    env = {"API_PORT": "18000", "API_METRICS_PORT": "19464", "PROMETHEUS_PORT": "19090"}
 
     config = native_prometheus_config(env, [BACKEND, PROMETHEUS])
 
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
-    assert targets == {"prometheus": ["127.0.0.1:19090"], "backend": ["127.0.0.1:18000"]}
-    compose_config = yaml.safe_load(
-        (PROJECT_ROOT / "compose/prometheus/prometheus.yml").read_text(encoding="utf-8")
-    )
-    assert config["global"] == compose_config["global"]
+    # The API's metrics port, never its own.
+    assert targets == {"prometheus": ["127.0.0.1:19090"], "backend": ["127.0.0.1:19464"]}
+    assert config["global"] == COMPOSE_PROMETHEUS["global"]
     assert config["alerting"] == {"alertmanagers": []}  # no Alertmanager runs natively
+
+
+def test_compose_scrapes_the_api_on_the_metrics_port_its_image_serves_them_on() -> None:
+    assert BACKEND.metrics_port_setting is not None
+    variable, default = BACKEND.metrics_port_setting
+    [backend] = [
+        job for job in COMPOSE_PROMETHEUS["scrape_configs"] if job["job_name"] == "backend"
+    ]
+    image = (PROJECT_ROOT / "compose" / "backend.Dockerfile").read_text(encoding="utf-8")
+
+    assert backend["static_configs"] == [{"targets": [f"backend:{default}"]}]
+    assert f'"--metrics-port", "{default}"' in image
+    assert ENV_EXAMPLE[variable] == str(default)
+    # Only the API's port is published: the metrics stay inside Compose's network.
+    assert compose_service(BACKEND)["ports"] == ["127.0.0.1:${API_PORT:-8000}:8000"]
 
 
 def test_native_prometheus_alerts_the_native_alertmanager() -> None:

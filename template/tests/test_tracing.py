@@ -229,11 +229,11 @@ def test_a_credential_in_the_url_reaches_no_trace(
     assert sent not in log.read_text(encoding="utf-8")
 
 
-def test_probes_and_scrapes_make_no_trace(
+def test_probes_make_no_trace(
     traced_api: tuple[str, Path], traces: Traces, api_auth: httpx.Auth | None
 ) -> None:
     api, _ = traced_api
-    for path in ("/health/live", "/health/ready", "/metrics"):
+    for path in ("/health/live", "/health/ready"):
         assert httpx.get(f"{api}{path}").status_code == 200
     # Traced: its spans follow the probes'.
     assert httpx.get(f"{api}/items", auth=api_auth).status_code == 200
@@ -242,7 +242,7 @@ def test_probes_and_scrapes_make_no_trace(
         assert time.monotonic() < deadline, operations
         time.sleep(0.2)
 
-    assert not {"GET /health/live", "GET /health/ready", "GET /metrics"} & operations
+    assert not {"GET /health/live", "GET /health/ready"} & operations
     # Nor does the readiness probe's database statement, alone as a trace of its own.
     assert traces.root_kinds(SERVICE_NAME) == {"server"}
 

@@ -2,7 +2,8 @@
 
 Several uvicorn worker processes (uvloop and httptools where the platform has them: not on
 Windows) share one listening socket under a supervisor (serving/). Their Prometheus samples meet in
-PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in.
+PROMETHEUS_MULTIPROC_DIR, which is wiped first so a previous run's numbers never leak in, and the
+supervisor serves them on a port of their own (--metrics-port, observability/exposition.py).
 Nothing here imports prometheus_client at import time: it must see the directory first.
 """
 
@@ -80,19 +81,26 @@ def tune_garbage_collector() -> None:
 
 
 def serve(config: ServerConfig) -> int:
-    """Run the server until it is stopped; its exit status."""
-    try:
-        listener = bind_listener(config.host, config.port)
-    except OSError as error:
-        logging.getLogger("uvicorn.error").error(
-            "Cannot listen on %s:%s: %s. Is another instance of the service (or workers left"
-            " from one) still running there?",
-            config.host,
-            config.port,
-            error.strerror or error,
-        )
-        return STARTUP_FAILURE
-    with listener:
+    """Run the server, and its metrics on their port, until it is stopped; its exit status."""
+    # Here, not at the top: prometheus_client reads PROMETHEUS_MULTIPROC_DIR when it is imported.
+    from .observability.exposition import serving_metrics
+
+    with contextlib.ExitStack() as listening:
+        port = config.port
+        try:
+            listener = listening.enter_context(bind_listener(config.host, port))
+            api_port = listener.getsockname()[1]
+            port = config.metrics_port
+            listening.enter_context(serving_metrics(config.host, port, api_port))
+        except OSError as error:
+            logging.getLogger("uvicorn.error").error(
+                "Cannot listen on %s:%s: %s. Is another instance of the service (or workers left"
+                " from one) still running there?",
+                config.host,
+                port,
+                error.strerror or error,
+            )
+            return STARTUP_FAILURE
         return supervise(config, listener, config.startup_timeout_s)
 
 
@@ -127,6 +135,15 @@ SETTINGS = [
         lambda port: 0 <= port <= MAX_PORT,
         "a port number from 0 to 65535",
         "port to listen on",
+    ),
+    Setting(
+        "--metrics-port",
+        "API_METRICS_PORT",
+        int,
+        "9464",
+        lambda port: 0 <= port <= MAX_PORT,
+        "a port number from 0 to 65535",
+        "port the metrics are served on, on the same host (never on the API's port)",
     ),
     Setting(
         "--workers",
@@ -208,6 +225,11 @@ def parse_settings() -> argparse.Namespace:
         if not setting.valid(value):
             parser.error(f"{source}: expected {setting.expected}")
         setattr(args, setting.dest, value)
+    if args.metrics_port == args.port != 0:
+        parser.error(
+            f"--metrics-port {args.metrics_port} is the API's port (--port): the metrics are"
+            " served on a port of their own"
+        )
     return args
 
 
@@ -222,6 +244,7 @@ def main() -> int:
             args.app,
             host=args.host,
             port=args.port,
+            metrics_port=args.metrics_port,
             workers=args.workers,
             header_timeout_s=args.header_timeout,
             body_timeout_s=args.body_timeout,

@@ -1,25 +1,14 @@
 """Prometheus metrics of the HTTP API (the RED method: rate, errors, duration).
 
 Correct with several worker processes: when PROMETHEUS_MULTIPROC_DIR is set (the launcher in
-`serve.py` sets and wipes it), every process writes its samples there and /metrics adds them up.
+`serve.py` sets and wipes it), every process writes its samples there, and the supervisor adds
+them up on the metrics port (exposition.py), never on the API's.
 """
 
-import os
 from collections.abc import Iterable
 from functools import cache
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from starlette.requests import Request
-from starlette.responses import Response
+from prometheus_client import Counter, Gauge, Histogram
 
 # Every latency objective in k6/slo.json (0.25 s and 0.5 s) is a bucket boundary, so Prometheus
 # counts exactly the requests that met it instead of interpolating.
@@ -80,12 +69,3 @@ def start_at_zero(operations: Iterable[tuple[str, str, Iterable[int]]]) -> None:
         in_progress(method)
         for status_code in statuses:
             answered(method, route, status_code)
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    """GET /metrics: every worker's samples when several share PROMETHEUS_MULTIPROC_DIR."""
-    registry = REGISTRY
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,8 +10,6 @@ from .access import SUBJECT_SCOPE_KEY, AccessLog
 from .metrics import EXCEPTIONS, answered, in_progress
 from .request_id import HEADER, accepted_or_new, current_request_id
 
-_UNMEASURED = frozenset({"/metrics"})
-
 
 class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, access_log: AccessLog) -> None:
@@ -19,7 +17,7 @@ class ObservabilityMiddleware:
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in _UNMEASURED:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -24,9 +24,10 @@ from ..docs import SWAGGER_UI_OAUTH2_REDIRECT_URL
 from ..settings import Settings
 from .documents import Document
 
-# Scrapes and probes: many, and nothing to learn from their traces. Swagger UI's sign-in
-# callback: its query holds an authorization code and the provider's session id.
-_UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready", SWAGGER_UI_OAUTH2_REDIRECT_URL})
+# Probes: many, and nothing to learn from their traces (scrapes go to the metrics port, which is
+# not traced). Swagger UI's sign-in callback: its query holds an authorization code and the
+# provider's session id.
+_UNTRACED = frozenset({"/health/live", "/health/ready", SWAGGER_UI_OAUTH2_REDIRECT_URL})
 
 
 class Tracing:

@@ -59,8 +59,9 @@ MAX_HEADER_BYTES = 64 * 1024
 
 class ServerConfig(Config):
     """How the service's server runs, as uvicorn's configuration: `app` (an app factory's import
-    path) on uvloop where it installs (not on Windows), with this module's protocol. The
-    deadlines travel to the worker processes with the configuration."""
+    path) on uvloop where it installs (not on Windows), with this module's protocol, and its
+    metrics on a port of their own, on the same host. The deadlines travel to the worker
+    processes with the configuration."""
 
     def __init__(
         self,
@@ -68,6 +69,7 @@ class ServerConfig(Config):
         *,
         host: str,
         port: int,
+        metrics_port: int,
         workers: int,
         header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
         body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
@@ -87,6 +89,7 @@ class ServerConfig(Config):
             server_header=False,  # no need to tell every client which server software answers
             timeout_graceful_shutdown=shutdown_timeout_s,
         )
+        self.metrics_port = metrics_port
         self.header_timeout_s = header_timeout_s
         self.body_timeout_s = body_timeout_s
         self.startup_timeout_s = startup_timeout_s
